@@ -1,0 +1,56 @@
+# The two commands of this project are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/delhi-sewa.tar.gz
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+export RASA_TELEMETRY_ENABLED := false
+
+PY_PACKAGES := actions connectors indic_nlu service_catalogue bench tests scripts
+
+.PHONY: help venv train run test lint types validate unit stories bench-nlu clean
+
+help:
+	@echo "make run        start the assistant (trains first if needed)"
+	@echo "make test       lint, types, data validation, unit tests and conversation tests"
+	@echo "make bench-nlu  NLU benchmark against Rasa's default pipeline"
+
+venv:
+	@scripts/bootstrap.sh
+
+# `rasa train` fingerprints data, config and domain (and the service catalogue, through
+# the entity extractor) and only retrains what changed.
+train: venv
+	$(BIN)/rasa train --fixed-model-name delhi-sewa --out models --quiet
+
+run: train
+	$(BIN)/python -m scripts.run
+
+lint: venv
+	$(BIN)/ruff check $(PY_PACKAGES)
+	$(BIN)/ruff format --check $(PY_PACKAGES)
+
+types: venv
+	$(BIN)/mypy
+
+validate: venv
+	$(BIN)/rasa data validate --fail-on-warnings --quiet
+
+unit: train
+	$(BIN)/pytest -q
+
+stories: train
+	$(BIN)/rasa test core --stories tests/stories --model $(MODEL) \
+	  --fail-on-prediction-errors --out results/stories --quiet
+
+test: lint types validate unit stories
+
+bench-nlu: venv
+	$(BIN)/python -m bench.nlu
+
+clean:
+	rm -rf $(VENV) models/*.tar.gz results .pytest_cache .mypy_cache .ruff_cache

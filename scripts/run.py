@@ -1,0 +1,93 @@
+"""`make run`: starts every process of the assistant on embedded defaults.
+
+Processes: the action server and Rasa (REST channel). Each one's output is prefixed
+with its name; Ctrl+C (or any process dying) stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+
+
+def commands() -> dict[str, list[str]]:
+    return {
+        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
+        "rasa": [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            "models/delhi-sewa.tar.gz",
+            "--port",
+            str(RASA_PORT),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ],
+    }
+
+
+def pump(name: str, process: subprocess.Popen) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        sys.stdout.write(f"{name:>8} | {line}")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+    processes = {}
+    for name, command in commands().items():
+        processes[name] = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=pump, args=(name, processes[name]), daemon=True).start()
+    print(
+        f"\nThe assistant is starting. Chat with it over HTTP, for example:\n"
+        f"  curl -s localhost:{RASA_PORT}/webhooks/rest/webhook "
+        f'-d \'{{"sender": "me", "message": "नमस्ते"}}\'\n'
+        "Ctrl+C stops everything.\n",
+        flush=True,
+    )
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        while not stopping.is_set():
+            dead = [n for n, p in processes.items() if p.poll() is not None]
+            if dead:
+                print(f"{', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    return 0 if not stopping.is_set() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
