@@ -1,0 +1,1 @@
+"""Custom actions of the Delhi government assistant (rasa-sdk action server)."""

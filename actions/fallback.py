@@ -1,0 +1,32 @@
+"""What the assistant says when it is not sure what the citizen meant."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+_WORDLIKE = re.compile(r"\w", re.UNICODE)
+
+
+class ActionClarify(Action):
+    """Asks to rephrase and shows the menu; an empty or emoji-only message is told so."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not _WORDLIKE.search(text):
+            dispatcher.utter_message(response="utter_empty_message")
+        else:
+            dispatcher.utter_message(response="utter_clarify")
+        dispatcher.utter_message(response="utter_main_menu")
+        return []
