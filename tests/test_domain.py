@@ -1,0 +1,77 @@
+"""The domain and the training data, checked as a citizen and an NLU trainer would."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+LANGUAGES = ("en", "hi", "hinglish")
+
+
+def variations(name):
+    return DOMAIN["responses"][name]
+
+
+def is_hindi(variation):
+    return any(
+        c.get("name") == "language" and c.get("value") == "hi"
+        for c in variation.get("condition") or []
+    )
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
+def test_every_response_exists_in_hindi_and_english(name):
+    hindi = [v for v in variations(name) if is_hindi(v)]
+    english = [v for v in variations(name) if not v.get("condition")]
+    assert hindi, f"{name} has no Hindi variation"
+    assert english, f"{name} has no English (default) variation"
+    for v in hindi:
+        assert any("\u0900" <= c <= "\u097f" for c in v["text"]), (
+            f"{name}: Hindi text not in Devanagari"
+        )
+    for v in hindi + english:
+        assert len(v["text"]) <= 4096
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
+def test_buttons_fit_whatsapp(name):
+    for v in variations(name):
+        buttons = v.get("buttons") or []
+        assert len(buttons) <= 10 or name == "utter_service_list"
+        limit = 20 if len(buttons) <= 3 else 24  # reply button title / list row title
+        for b in buttons:
+            assert len(b["title"]) <= limit, f"{name}: '{b['title']}' too long for WhatsApp"
+            assert b["payload"].startswith("/")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_at_least_25_examples_per_intent_in_each_language(language):
+    data = load_data(str(ROOT / "data" / "nlu" / language))
+    counts = Counter(m.get("intent") for m in data.intent_examples)
+    for intent in DOMAIN["intents"]:
+        assert counts[intent] >= 25, f"{language}: {intent} has {counts[intent]} examples"
+
+
+def test_hindi_data_is_devanagari_and_hinglish_roman():
+    def letters(language):
+        data = load_data(str(ROOT / "data" / "nlu" / language))
+        return "".join(m.get("text") for m in data.intent_examples)
+
+    hindi, hinglish = letters("hi"), letters("hinglish")
+    assert sum("\u0900" <= c <= "\u097f" for c in hinglish) == 0
+    devanagari = sum("\u0900" <= c <= "\u097f" for c in hindi)
+    latin = sum(c.isascii() and c.isalpha() for c in hindi)
+    assert devanagari > 20 * latin  # only ids such as APP-2026-000123 are in Latin letters
+
+
+def test_no_example_holds_an_aadhaar_like_number():
+    import re
+
+    data = load_data(str(ROOT / "data" / "nlu"))
+    for message in data.intent_examples:
+        digits = re.sub(r"[\s-]", "", message.get("text"))
+        assert not re.search(r"\d{12}", digits), message.get("text")
