@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-PY_PACKAGES := actions connectors indic_nlu service_catalogue bench tests scripts
+PY_PACKAGES := actions backends connectors indic_nlu service_catalogue bench tests scripts
 
 .PHONY: help venv train run test lint types validate unit stories bench-nlu clean
 
