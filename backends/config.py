@@ -1,0 +1,148 @@
+"""Every setting of the backends service, read from the environment in one place.
+
+Secrets have no defaults: :func:`from_env` raises :class:`ConfigError` naming every
+missing or unusable one, and ``python -m backends`` refuses to start with that message.
+
+| variable | default |
+| --- | --- |
+| ``BACKENDS_DB_URL`` | ``sqlite:///var/backends.db`` (relative paths: from the repo root) |
+| ``BACKENDS_HOST`` / ``BACKENDS_PORT`` | ``127.0.0.1`` / ``8000`` |
+| ``PUBLIC_URL`` | ``http://127.0.0.1:8000`` (base of payment, download and QR links) |
+| ``BACKENDS_SERVICE_TOKEN`` | secret: the action server's bearer token |
+| ``BACKENDS_OFFICER_TOKEN`` | secret: officers' bearer token |
+| ``PAYMENT_WEBHOOK_SECRET`` | secret: HMAC key of the payment webhooks |
+| ``CERTIFICATE_SIGNING_KEY`` | secret: HMAC key of certificate tokens and download links |
+| ``PAYMENT_WEBHOOK_URL`` | ``<PUBLIC_URL>/payments/webhook`` (where the sandbox gateway posts) |
+| ``PAYMENT_PENDING_SECONDS`` | ``30``: a pending UPI payment is settled after this |
+| ``RECONCILE_INTERVAL_SECONDS`` | ``5``: how often the payment reconciler runs |
+| ``GRIEVANCE_SLA_DAYS`` | ``7``: grievance SLA for categories without their own SLA in |
+| | ``service_catalogue/grievances.yml`` (may be fractional) |
+| ``GRIEVANCE_SLA_DAYS_BY_DEPARTMENT`` | empty; e.g. ``djb=3,mcd=5``: overrides both |
+| ``ESCALATION_INTERVAL_SECONDS`` | ``300``: how often overdue grievances are escalated |
+| ``STORAGE_DIR`` | ``var/storage`` (certificate PDFs; never served directly) |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SECRETS = (
+    "BACKENDS_SERVICE_TOKEN",
+    "BACKENDS_OFFICER_TOKEN",
+    "PAYMENT_WEBHOOK_SECRET",
+    "CERTIFICATE_SIGNING_KEY",
+)
+#: Shorter secrets are refused: they could be guessed.
+MIN_SECRET_LENGTH = 16
+#: Lifetime of a signed certificate download link.
+CERTIFICATE_LINK_SECONDS = 15 * 60
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable service; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    db_url: str
+    host: str
+    port: int
+    public_url: str
+    service_token: str
+    officer_token: str
+    webhook_secret: str
+    signing_key: str
+    payment_webhook_url: str
+    payment_pending_seconds: float
+    reconcile_interval_seconds: float
+    grievance_sla_days: float
+    grievance_sla_by_department: dict[str, float]
+    escalation_interval_seconds: float
+    storage_dir: Path
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``env`` (default ``os.environ``); :class:`ConfigError` lists problems."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    def secret(name: str) -> str:
+        value = env.get(name, "")
+        if not value:
+            problems.append(f"{name} is not set")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    def number(name: str, default: float, minimum: float = 0.0) -> float:
+        raw = env.get(name, "")
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append(f"{name} must be a number, got {raw!r}")
+            return default
+        if value <= minimum:
+            problems.append(f"{name} must be greater than {minimum:g}, got {raw!r}")
+        return value
+
+    service_token, officer_token, webhook_secret, signing_key = (secret(n) for n in SECRETS)
+    if service_token and service_token == officer_token:
+        problems.append("BACKENDS_SERVICE_TOKEN and BACKENDS_OFFICER_TOKEN must differ")
+
+    port = int(number("BACKENDS_PORT", 8000))
+    if not 0 < port < 65536:
+        problems.append(f"BACKENDS_PORT must be a TCP port, got {port}")
+
+    by_department: dict[str, float] = {}
+    for item in filter(None, env.get("GRIEVANCE_SLA_DAYS_BY_DEPARTMENT", "").split(",")):
+        department, _, days = item.partition("=")
+        try:
+            by_department[department.strip()] = float(days)
+        except ValueError:
+            problems.append(
+                f"GRIEVANCE_SLA_DAYS_BY_DEPARTMENT: bad entry {item!r} (want dept=days)"
+            )
+
+    public_url = env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    settings = Settings(
+        db_url=_db_url(env.get("BACKENDS_DB_URL", "sqlite:///var/backends.db")),
+        host=env.get("BACKENDS_HOST", "127.0.0.1"),
+        port=port,
+        public_url=public_url,
+        service_token=service_token,
+        officer_token=officer_token,
+        webhook_secret=webhook_secret,
+        signing_key=signing_key,
+        payment_webhook_url=env.get("PAYMENT_WEBHOOK_URL", f"{public_url}/payments/webhook"),
+        payment_pending_seconds=number("PAYMENT_PENDING_SECONDS", 30),
+        reconcile_interval_seconds=number("RECONCILE_INTERVAL_SECONDS", 5),
+        grievance_sla_days=number("GRIEVANCE_SLA_DAYS", 7),
+        grievance_sla_by_department=by_department,
+        escalation_interval_seconds=number("ESCALATION_INTERVAL_SECONDS", 300),
+        storage_dir=_path(env.get("STORAGE_DIR", "var/storage")),
+    )
+    if problems:
+        raise ConfigError("the backends service cannot start:\n  - " + "\n  - ".join(problems))
+    return settings
+
+
+def _path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else ROOT / path
+
+
+def _db_url(url: str) -> str:
+    """SQLite file paths are taken relative to the repository root, not the cwd."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        path = url[len(prefix) :]
+        if path and not path.startswith("/"):
+            return prefix + str(ROOT / path)
+    return url

@@ -1,0 +1,451 @@
+"""e-District: applications for catalogue services, their documents and officer actions.
+
+States: ``draft → payment_pending (fee > 0) → submitted → verified → approved``;
+``rejected`` (final) and ``resubmission_requested`` from ``submitted``/``verified``;
+``draft``/``resubmission_requested`` go straight to ``submitted`` when nothing is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sanic import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from backends import certificates
+from backends.db import Application, Document, add_event, events_of, iso, next_id, utcnow
+from backends.web import (
+    LANGUAGES,
+    ApiError,
+    Caller,
+    Context,
+    Problems,
+    citizen,
+    context,
+    create_once,
+    json_body,
+    not_found,
+    officer,
+    wrong_state,
+)
+from backends.web import authenticate as any_caller
+from service_catalogue import Service
+from service_catalogue.validation import check
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("whatsapp", "csc")
+MIME_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+MASKED_AADHAAR = re.compile(r"XXXX-XXXX-[0-9]{4}")
+
+#: action -> (states it is allowed from, state it leads to)
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "verify": (("submitted",), "verified"),
+    "approve": (("verified",), "approved"),
+    "reject": (("submitted", "verified"), "rejected"),
+    "request_resubmission": (("submitted", "verified"), "resubmission_requested"),
+}
+NEEDS_REASON = ("reject", "request_resubmission")
+
+
+# --------------------------------------------------------------------------- model helpers
+
+
+def render(session: Session, app: Application) -> dict[str, Any]:
+    documents = session.execute(
+        select(Document).where(Document.application_id == app.id).order_by(Document.id)
+    ).scalars()
+    history = [
+        {
+            "status": e.payload["status"],
+            "at": iso(e.created_at),
+            "by": e.payload.get("by"),
+            "reason": e.payload.get("reason"),
+        }
+        for e in events_of(session, app.id)
+        if e.type == "application.status_changed"
+    ]
+    return {
+        "application_id": app.id,
+        "service_id": app.service_id,
+        "status": app.status,
+        "status_reason": app.status_reason,
+        "fee": app.fee,
+        "paid": app.paid,
+        "fields": app.fields,
+        "documents": [
+            {
+                "document_id": d.document_id,
+                "filename": d.filename,
+                "mime_type": d.mime_type,
+                "size": d.size,
+                "sha256": d.sha256,
+                "storage_ref": d.storage_ref,
+                "uploaded_at": iso(d.created_at),
+            }
+            for d in documents
+        ],
+        "history": history,
+        "sla_due": iso(app.sla_due),
+        "certificate_number": app.certificate_number,
+        "language": app.language,
+        "channel": app.channel,
+        "created_at": iso(app.created_at),
+        "updated_at": iso(app.updated_at),
+    }
+
+
+def visible(session: Session, caller: Caller, application_id: str) -> Application:
+    """The application if the caller may see it; 404 otherwise (also for others' ids)."""
+    app = session.get(Application, application_id)
+    if app is None or not caller.sees(app.citizen_id):
+        raise not_found("application", application_id)
+    return app
+
+
+def set_status(
+    session: Session,
+    ctx: Context,
+    app: Application,
+    status: str,
+    by: str,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    """Move ``app`` to ``status`` and log the change (the caller checked it is allowed)."""
+    previous = app.status
+    app.status = status
+    app.status_reason = reason
+    app.updated_at = now
+    if status == "submitted" and app.sla_due is None:
+        service = ctx.catalogue.services.get(app.service_id)
+        days = service.sla_days if service else 30
+        app.sla_due = (now + timedelta(days=days)).date()
+    add_event(
+        session,
+        "application.status_changed",
+        app.id,
+        app.citizen_id,
+        {
+            "status": status,
+            "previous": previous,
+            "by": by,
+            "reason": reason,
+            "service_id": app.service_id,
+        },
+        now,
+    )
+    log.info("application %s: %s -> %s (by %s)", app.id, previous, status, by.split(":")[0])
+
+
+# --------------------------------------------------------------------------- field checks
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def check_fields(service: Service, raw: Any, problems: Problems) -> dict[str, Any]:
+    """The form's values, normalised; errors go to ``problems`` keyed by field id."""
+    if not isinstance(raw, dict):
+        problems.add("fields", "required", "'fields' must be an object of field id -> value.")
+        return {}
+    today = date.today()
+    values: dict[str, Any] = {}
+    for key in raw:
+        if service.field(str(key)) is None:
+            problems.add(
+                str(key),
+                "unknown_field",
+                f"Field '{key}' is not part of the {service.id} form.",
+            )
+    for field in service.fields:
+        value = raw.get(field.id)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if not field.optional:
+                problems.add(field.id, "required", f"Field '{field.id}' is required.")
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            problems.add(field.id, "invalid_type", f"Field '{field.id}' must be text or a number.")
+            continue
+        text = str(value).strip()
+        if field.type == "aadhaar" and MASKED_AADHAAR.fullmatch(text):
+            # Forms send the mask; check() validates what a citizen typed, i.e. full
+            # numbers, which never reach this point (web.json_body refuses them).
+            values[field.id] = text
+            continue
+        checked = check(field, text, today)
+        if not checked.ok:
+            hint = " Send it as XXXX-XXXX-1234." if field.type == "aadhaar" else ""
+            problems.add(
+                field.id,
+                str(checked.error),
+                f"Field '{field.id}' ({field.type}) is not valid: {checked.error}.{hint}",
+            )
+            continue
+        values[field.id] = _plain(checked.value)
+    return values
+
+
+def _operator(
+    body: dict[str, Any], channel: str | None, problems: Problems
+) -> dict[str, Any] | None:
+    operator = body.get("operator")
+    if operator is None:
+        if channel == "csc":
+            problems.add("operator", "required", "'operator' is required for the csc channel.")
+        return None
+    if (
+        not isinstance(operator, dict)
+        or len(operator) > 10
+        or not all(
+            isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= 200
+            for v in operator.values()
+        )
+    ):
+        problems.add(
+            "operator",
+            "invalid_type",
+            "'operator' must be an object of at most 10 short text or number values.",
+        )
+        return None
+    return operator
+
+
+# --------------------------------------------------------------------------- routes
+
+
+async def create_application(request: Request) -> HTTPResponse:
+    caller = citizen(request)
+    ctx = context(request)
+    body = json_body(request)
+    service_id = body.get("service_id")
+    service = ctx.catalogue.services.get(service_id) if isinstance(service_id, str) else None
+    if service is None:
+        raise ApiError(
+            400,
+            "unknown_service",
+            f"Unknown service_id {service_id!r}: use an id from the service catalogue.",
+            {"fields": {"service_id": "unknown_service"}},
+        )
+    problems = Problems()
+    language = problems.choice(body, "language", LANGUAGES, "hi")
+    channel = problems.choice(body, "channel", CHANNELS, "whatsapp")
+    operator = _operator(body, channel, problems)
+    values = check_fields(service, body.get("fields"), problems)
+    problems.check()
+    assert caller.citizen_id is not None and language and channel
+
+    def create(session: Session) -> str:
+        now = utcnow()
+        app = Application(
+            id=next_id(session, "APP", now),
+            citizen_id=caller.citizen_id,
+            service_id=service.id,
+            fee=service.fee,
+            paid=False,
+            fields=values,
+            language=language,
+            channel=channel,
+            operator=operator,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(app)
+        set_status(session, ctx, app, "draft", "citizen", now)
+        session.flush()
+        return str(app.id)
+
+    return create_once(
+        request,
+        caller,
+        "applications.create",
+        body,
+        create,
+        lambda session, app_id: render(session, visible(session, caller, app_id)),
+    )
+
+
+async def list_applications(request: Request) -> HTTPResponse:
+    caller = any_caller(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
+        if caller.role == "citizen":
+            query = query.where(Application.citizen_id == caller.citizen_id)
+        apps = session.execute(query.limit(200)).scalars().all()
+        return {"applications": [render(session, a) for a in apps]}
+
+    return json_response(context(request).db.run(work))
+
+
+async def get_application(request: Request, application_id: str) -> HTTPResponse:
+    caller = any_caller(request)
+    return json_response(
+        context(request).db.run(
+            lambda session: render(session, visible(session, caller, application_id))
+        )
+    )
+
+
+async def attach_document(request: Request, application_id: str) -> HTTPResponse:
+    caller = citizen(request)
+    ctx = context(request)
+    body = json_body(request)
+    problems = Problems()
+    document_id = problems.text(body, "document_id", max_len=64)
+    filename = problems.text(body, "filename", max_len=255)
+    if filename and (re.search(r"[/\\\x00-\x1f]", filename)):
+        problems.add("filename", "invalid", "'filename' must be a plain file name without a path.")
+    mime_type = problems.choice(body, "mime_type", MIME_TYPES, None)
+    size = problems.integer(body, "size", 1, MAX_DOCUMENT_BYTES)
+    sha256 = problems.text(body, "sha256", max_len=64)
+    if sha256 and not _SHA256.match(sha256):
+        problems.add("sha256", "invalid", "'sha256' must be 64 hexadecimal characters.")
+    storage_ref = problems.text(body, "storage_ref", max_len=500)
+    problems.check()
+
+    def work(session: Session) -> dict[str, Any]:
+        app = visible(session, caller, application_id)
+        service = ctx.catalogue.services[app.service_id]
+        if document_id not in {d.id for d in service.documents}:
+            raise ApiError(
+                400,
+                "invalid_fields",
+                f"Document '{document_id}' is not asked for by {service.id}; expected one of "
+                + ", ".join(d.id for d in service.documents),
+                {"fields": {"document_id": "unknown_document"}},
+            )
+        if app.status not in ("draft", "resubmission_requested"):
+            raise wrong_state("Application", app.id, app.status, "given documents")
+        now = utcnow()
+        # A document attached again replaces the earlier file.
+        session.execute(
+            delete(Document).where(
+                Document.application_id == app.id, Document.document_id == document_id
+            )
+        )
+        document = Document(
+            application_id=app.id,
+            document_id=document_id,
+            filename=filename,
+            mime_type=mime_type,
+            size=size,
+            sha256=str(sha256).lower(),
+            storage_ref=storage_ref,
+            created_at=now,
+        )
+        session.add(document)
+        app.updated_at = now
+        session.flush()
+        return {
+            "document": {
+                "document_id": document.document_id,
+                "filename": document.filename,
+                "mime_type": document.mime_type,
+                "size": document.size,
+                "sha256": document.sha256,
+                "storage_ref": document.storage_ref,
+                "uploaded_at": iso(now),
+            },
+            "application_id": app.id,
+        }
+
+    return json_response(ctx.db.run(work), status=201)
+
+
+async def submit_application(request: Request, application_id: str) -> HTTPResponse:
+    caller = citizen(request)
+    ctx = context(request)
+    body = json_body(request)
+
+    def submit(session: Session) -> str:
+        app = visible(session, caller, application_id)
+        if app.status not in ("draft", "resubmission_requested"):
+            raise wrong_state("Application", app.id, app.status, "submitted")
+        service = ctx.catalogue.services[app.service_id]
+        attached = set(
+            session.execute(
+                select(Document.document_id).where(Document.application_id == app.id)
+            ).scalars()
+        )
+        missing = [d.id for d in service.documents if d.required and d.id not in attached]
+        if missing:
+            raise ApiError(
+                422,
+                "documents_missing",
+                "Attach the required documents first: " + ", ".join(missing) + ".",
+                {"missing": missing},
+            )
+        now = utcnow()
+        due = app.fee > 0 and not app.paid
+        set_status(session, ctx, app, "payment_pending" if due else "submitted", "citizen", now)
+        session.flush()
+        return str(app.id)
+
+    return create_once(
+        request,
+        caller,
+        f"applications.submit:{application_id}",
+        body,
+        submit,
+        lambda session, app_id: render(session, visible(session, caller, app_id)),
+        status=200,
+    )
+
+
+async def application_action(request: Request, application_id: str) -> HTTPResponse:
+    caller = officer(request, named=True)
+    ctx = context(request)
+    body = json_body(request)
+    problems = Problems()
+    action = problems.choice(body, "action", tuple(ACTIONS), None)
+    reason = problems.text(body, "reason", required=action in NEEDS_REASON, max_len=1000)
+    problems.check()
+    assert action is not None
+    allowed_from, target = ACTIONS[action]
+
+    def work(session: Session) -> dict[str, Any]:
+        app = visible(session, caller, application_id)
+        if app.status not in allowed_from:
+            raise wrong_state("Application", app.id, app.status, f"given action {action!r}")
+        now = utcnow()
+        set_status(session, ctx, app, target, f"officer:{caller.officer_id}", now, reason)
+        service = ctx.catalogue.services.get(app.service_id)
+        if target == "approved" and service is not None and service.issues_document:
+            certificates.issue(session, ctx, app, now)
+        session.flush()
+        return render(session, app)
+
+    return json_response(ctx.db.run(work))
+
+
+async def certificate_link(request: Request, application_id: str) -> HTTPResponse:
+    caller = any_caller(request)
+    ctx = context(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        app = visible(session, caller, application_id)
+        if app.status != "approved":
+            raise wrong_state("Application", app.id, app.status, "downloaded as a certificate")
+        if app.certificate_number is None:
+            raise ApiError(
+                409,
+                "no_certificate",
+                f"Service {app.service_id} does not issue a certificate document.",
+            )
+        return certificates.download_link(ctx.settings, app.certificate_number, utcnow())
+
+    return json_response(ctx.db.run(work))

@@ -1,0 +1,646 @@
+"""The hand-written OpenAPI 3 document of the service, served at ``GET /openapi.json``.
+
+Kept beside the code on purpose: ``tests/test_backends_api.py`` checks that every
+registered route is documented here and every documented one is registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backends.edistrict import ACTIONS as APPLICATION_ACTIONS
+from backends.edistrict import CHANNELS, MIME_TYPES
+from backends.grievances import ACTIONS as GRIEVANCE_ACTIONS
+from backends.grievances import ATTACHMENT_TYPES, CATEGORIES
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    texts = {
+        400: "Bad input: `details.fields` maps each field to an error code",
+        401: "Missing or wrong bearer token",
+        403: "This token may not make this call",
+        404: "Unknown id, or not the caller's own record",
+        409: "Wrong state for this action, or Idempotency-Key reused with another body",
+        422: "Refused by a rule (e.g. documents missing, no fee)",
+    }
+    return {str(code): _json(_ref("Error"), texts[code]) for code in codes}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props}
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_TIME = {"type": "string", "format": "date-time"}
+_LANG = {"type": "string", "enum": ["hi", "en"]}
+_CITIZEN = [{"$ref": "#/components/parameters/CitizenId"}]
+_KEY = [{"$ref": "#/components/parameters/IdempotencyKey"}]
+_OFFICER = [{"$ref": "#/components/parameters/OfficerId"}]
+_TOKEN: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": _STR}
+
+
+def _op(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+    tags: list[str] | None = None,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": responses, "security": security or []}
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        op["requestBody"] = body
+    if tags:
+        op["tags"] = tags
+    return op
+
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        ["error", "message", "details"],
+        error=_STR,
+        message=_STR,
+        details={"type": "object", "properties": {"fields": {"type": "object"}}},
+    ),
+    "HistoryItem": _obj(
+        ["status", "at", "by"],
+        status=_STR,
+        at=_TIME,
+        by=_STR,
+        reason={"type": "string", "nullable": True},
+    ),
+    "Document": _obj(
+        ["document_id", "filename", "sha256"],
+        document_id=_STR,
+        filename=_STR,
+        mime_type={"type": "string", "enum": list(MIME_TYPES)},
+        size=_INT,
+        sha256=_STR,
+        storage_ref=_STR,
+        uploaded_at=_TIME,
+    ),
+    "Application": _obj(
+        ["application_id", "service_id", "status", "fee", "paid", "fields", "documents", "history"],
+        application_id={"type": "string", "pattern": r"^APP-\d{4}-\d{6}$"},
+        service_id=_STR,
+        status={
+            "type": "string",
+            "enum": [
+                "draft",
+                "payment_pending",
+                "submitted",
+                "verified",
+                "approved",
+                "rejected",
+                "resubmission_requested",
+            ],
+        },
+        status_reason={"type": "string", "nullable": True},
+        fee=_INT,
+        paid={"type": "boolean"},
+        fields={"type": "object", "additionalProperties": True},
+        documents={"type": "array", "items": _ref("Document")},
+        history={"type": "array", "items": _ref("HistoryItem")},
+        sla_due={"type": "string", "format": "date", "nullable": True},
+        certificate_number={"type": "string", "nullable": True},
+        language=_LANG,
+        channel={"type": "string", "enum": list(CHANNELS)},
+        created_at=_TIME,
+        updated_at=_TIME,
+    ),
+    "CertificateLink": _obj(
+        ["url", "filename", "expires_at"], url=_STR, filename=_STR, expires_at=_TIME
+    ),
+    "Verification": _obj(
+        ["valid"],
+        valid={"type": "boolean"},
+        reason=_STR,
+        certificate_number=_STR,
+        service_id=_STR,
+        service_name={"type": "object"},
+        department={"type": "object"},
+        applicant_name=_STR,
+        issued_on={"type": "string", "format": "date"},
+    ),
+    "Order": _obj(
+        ["order_id", "amount", "currency", "status", "payment_url", "application_id"],
+        order_id=_STR,
+        application_id=_STR,
+        amount={"type": "integer", "description": "rupees; the catalogue fee"},
+        currency={"type": "string", "enum": ["INR"]},
+        status={"type": "string", "enum": ["created", "attempted", "paid", "failed"]},
+        payment_url=_STR,
+        receipt_number={"type": "string", "nullable": True},
+        paid_at={"type": "string", "format": "date-time", "nullable": True},
+        created_at=_TIME,
+        updated_at=_TIME,
+    ),
+    "Receipt": _obj(
+        ["receipt_number", "amount", "paid_at", "application_id", "service_id"],
+        receipt_number=_STR,
+        order_id=_STR,
+        payment_id={"type": "string", "nullable": True},
+        amount=_INT,
+        currency=_STR,
+        paid_at=_TIME,
+        application_id=_STR,
+        service_id=_STR,
+    ),
+    "WebhookEvent": _obj(
+        ["id", "event", "payload"],
+        id=_STR,
+        event={
+            "type": "string",
+            "enum": ["payment.authorized", "payment.captured", "payment.failed", "order.paid"],
+        },
+        created_at=_INT,
+        payload={
+            "type": "object",
+            "description": "Razorpay shape: payment.entity {id, amount (paise), order_id, "
+            "status}, order.entity {id, amount_paid}",
+        },
+    ),
+    "Grievance": _obj(
+        ["grievance_id", "category", "department", "description", "status", "escalation_level"],
+        grievance_id={"type": "string", "pattern": r"^GRV-\d{4}-\d{6}$"},
+        category={"type": "string", "enum": list(CATEGORIES)},
+        department=_STR,
+        description=_STR,
+        location={"type": "object", "nullable": True},
+        attachment={"type": "object", "nullable": True},
+        language=_LANG,
+        status={"type": "string", "enum": ["open", "in_progress", "resolved", "closed"]},
+        escalation_level={"type": "integer", "minimum": 0, "maximum": 3},
+        due_at=_TIME,
+        sla_due={"type": "string", "format": "date"},
+        assigned_to={"type": "string", "nullable": True},
+        feedback={"type": "object", "nullable": True},
+        history={"type": "array", "items": {"type": "object"}},
+        created_at=_TIME,
+        updated_at=_TIME,
+        resolved_at={"type": "string", "format": "date-time", "nullable": True},
+        closed_at={"type": "string", "format": "date-time", "nullable": True},
+    ),
+    "Feedback": _obj(
+        ["feedback_id", "rating"],
+        feedback_id=_INT,
+        rating={"type": "integer", "minimum": 1, "maximum": 5},
+        comment={"type": "string", "nullable": True},
+        application_id={"type": "string", "nullable": True},
+        language=_LANG,
+        created_at=_TIME,
+    ),
+    "Event": _obj(
+        ["id", "type", "subject_id", "payload", "created_at"],
+        id=_INT,
+        type=_STR,
+        subject_id=_STR,
+        citizen_id={"type": "string", "nullable": True},
+        payload={"type": "object"},
+        created_at=_TIME,
+    ),
+}
+
+_APP = [_path_param("application_id")]
+_ORDER = [_path_param("order_id")]
+_GRV = [_path_param("grievance_id")]
+
+_PATHS: dict[str, Any] = {
+    "/health": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=_STR), "ok")})},
+    "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI")})},
+    "/events": {
+        "get": _op(
+            "State-change events after an id (notification outbox)",
+            {
+                "200": _json(
+                    _obj(["events"], events={"type": "array", "items": _ref("Event")}), "events"
+                ),
+                **_errors(400, 401, 403),
+            },
+            params=[
+                {"name": "after", "in": "query", "schema": _INT},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+            ],
+            security=_TOKEN,
+            tags=["events"],
+        )
+    },
+    "/edistrict/applications": {
+        "post": _op(
+            "Create an application (draft) for a catalogue service",
+            {
+                "201": _json(_ref("Application"), "created"),
+                "200": _json(_ref("Application"), "same Idempotency-Key and body: the original"),
+                **_errors(400, 401, 403, 409),
+            },
+            params=_CITIZEN + _KEY,
+            body=_body(
+                _obj(
+                    ["service_id", "fields"],
+                    service_id=_STR,
+                    fields={"type": "object", "additionalProperties": True},
+                    language=_LANG,
+                    channel={"type": "string", "enum": list(CHANNELS)},
+                    operator={"type": "object"},
+                )
+            ),
+            security=_TOKEN,
+            tags=["edistrict"],
+        ),
+        "get": _op(
+            "The caller's applications, newest first",
+            {
+                "200": _json(
+                    _obj(
+                        ["applications"],
+                        applications={"type": "array", "items": _ref("Application")},
+                    ),
+                    "applications",
+                ),
+                **_errors(401),
+            },
+            params=_CITIZEN,
+            security=_TOKEN,
+            tags=["edistrict"],
+        ),
+    },
+    "/edistrict/applications/{application_id}": {
+        "get": _op(
+            "One application",
+            {"200": _json(_ref("Application"), "application"), **_errors(401, 404)},
+            params=_APP + _CITIZEN,
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/edistrict/applications/{application_id}/documents": {
+        "post": _op(
+            "Attach (or replace) a document; only in draft or resubmission_requested",
+            {
+                "201": _json(_obj(["document"], document=_ref("Document")), "attached"),
+                **_errors(400, 401, 403, 404, 409),
+            },
+            params=_APP + _CITIZEN,
+            body=_body(
+                _obj(
+                    ["document_id", "filename", "mime_type", "size", "sha256", "storage_ref"],
+                    document_id=_STR,
+                    filename=_STR,
+                    mime_type={"type": "string", "enum": list(MIME_TYPES)},
+                    size=_INT,
+                    sha256=_STR,
+                    storage_ref=_STR,
+                )
+            ),
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/edistrict/applications/{application_id}/submit": {
+        "post": _op(
+            "Submit: payment_pending when a fee is due, else submitted",
+            {
+                "200": _json(_ref("Application"), "submitted or payment_pending"),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+            params=_APP + _CITIZEN + _KEY,
+            body=_body({"type": "object"}),
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/edistrict/applications/{application_id}/actions": {
+        "post": _op(
+            "Officer action (reason required for reject and request_resubmission)",
+            {"200": _json(_ref("Application"), "application"), **_errors(400, 401, 403, 404, 409)},
+            params=_APP + _OFFICER,
+            body=_body(
+                _obj(
+                    ["action"],
+                    action={"type": "string", "enum": list(APPLICATION_ACTIONS)},
+                    reason=_STR,
+                )
+            ),
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/edistrict/applications/{application_id}/certificate": {
+        "get": _op(
+            "Signed download link of the certificate PDF (valid 15 minutes)",
+            {"200": _json(_ref("CertificateLink"), "link"), **_errors(401, 404, 409)},
+            params=_APP + _CITIZEN,
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/certificates/{filename}": {
+        "get": _op(
+            "The certificate PDF through a signed, expiring link (no bearer token)",
+            {
+                "200": {
+                    "description": "PDF",
+                    "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "403": _json(_ref("Error"), "bad or expired link"),
+            },
+            params=[
+                _path_param("filename"),
+                {"name": "expires", "in": "query", "required": True, "schema": _INT},
+                {"name": "signature", "in": "query", "required": True, "schema": _STR},
+            ],
+            tags=["edistrict"],
+        )
+    },
+    "/verify/{token}": {
+        "get": _op(
+            "Public verification page of a certificate's QR code (200 either way)",
+            {
+                "200": {
+                    "description": "Genuine / Not valid page; JSON with ?format=json",
+                    "content": {
+                        "text/html": {"schema": {"type": "string"}},
+                        "application/json": {"schema": _ref("Verification")},
+                    },
+                }
+            },
+            params=[
+                _path_param("token"),
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}},
+            ],
+            tags=["edistrict"],
+        )
+    },
+    "/payments/orders": {
+        "post": _op(
+            "Create a payment order; the amount is the catalogue fee, never the request's",
+            {
+                "201": _json(_ref("Order"), "created"),
+                "200": _json(_ref("Order"), "same Idempotency-Key and body: the original"),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+            params=_CITIZEN + _KEY,
+            body=_body(_obj(["application_id"], application_id=_STR)),
+            security=_TOKEN,
+            tags=["payments"],
+        )
+    },
+    "/payments/orders/{order_id}": {
+        "get": _op(
+            "One order",
+            {"200": _json(_ref("Order"), "order"), **_errors(401, 404)},
+            params=_ORDER + _CITIZEN,
+            security=_TOKEN,
+            tags=["payments"],
+        )
+    },
+    "/payments/orders/{order_id}/receipt": {
+        "get": _op(
+            "Receipt of a paid order",
+            {"200": _json(_ref("Receipt"), "receipt"), **_errors(401, 404, 409)},
+            params=_ORDER + _CITIZEN,
+            security=_TOKEN,
+            tags=["payments"],
+        )
+    },
+    "/payments/webhook": {
+        "post": _op(
+            "Gateway webhook (X-Razorpay-Signature: hex HMAC-SHA256 of the raw body)",
+            {
+                "200": _json(
+                    _obj(["status"], status=_STR, event_id=_STR),
+                    "applied, no_change, duplicate, ignored, unknown_order or amount_mismatch",
+                ),
+                **_errors(400, 401),
+            },
+            params=[
+                {
+                    "name": "X-Razorpay-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": _STR,
+                }
+            ],
+            body=_body(_ref("WebhookEvent")),
+            tags=["payments"],
+        )
+    },
+    "/pay/{order_id}": {
+        "get": _op(
+            "Hosted sandbox checkout page",
+            {"200": _html("page"), "404": _html("unknown")},
+            params=_ORDER,
+            tags=["sandbox gateway"],
+        ),
+        "post": _op(
+            "Sandbox outcome; the gateway then POSTs signed webhooks to the merchant",
+            {"200": _html("outcome page"), "400": _html("bad outcome"), "404": _html("unknown")},
+            params=_ORDER,
+            body={
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": _obj(
+                            ["outcome"],
+                            outcome={"type": "string", "enum": ["success", "failure", "pending"]},
+                        )
+                    }
+                },
+            },
+            tags=["sandbox gateway"],
+        ),
+    },
+    "/grievances": {
+        "post": _op(
+            "Register a grievance",
+            {
+                "201": _json(_ref("Grievance"), "created"),
+                "200": _json(_ref("Grievance"), "same Idempotency-Key and body: the original"),
+                **_errors(400, 401, 403, 409),
+            },
+            params=_CITIZEN + _KEY,
+            body=_body(
+                _obj(
+                    ["category", "department", "description"],
+                    category={"type": "string", "enum": list(CATEGORIES)},
+                    department=_STR,
+                    description={"type": "string", "minLength": 10, "maxLength": 2000},
+                    location=_obj(
+                        [],
+                        text=_STR,
+                        latitude={"type": "number"},
+                        longitude={"type": "number"},
+                        pin_code=_STR,
+                    ),
+                    attachment=_obj(
+                        ["storage_ref", "mime_type", "sha256"],
+                        storage_ref=_STR,
+                        mime_type={"type": "string", "enum": list(ATTACHMENT_TYPES)},
+                        sha256=_STR,
+                    ),
+                    language=_LANG,
+                )
+            ),
+            security=_TOKEN,
+            tags=["grievances"],
+        ),
+        "get": _op(
+            "The caller's grievances",
+            {
+                "200": _json(
+                    _obj(["grievances"], grievances={"type": "array", "items": _ref("Grievance")}),
+                    "grievances",
+                ),
+                **_errors(401),
+            },
+            params=_CITIZEN,
+            security=_TOKEN,
+            tags=["grievances"],
+        ),
+    },
+    "/grievances/escalate-due": {
+        "post": _op(
+            "Escalate grievances past their SLA (what the background task runs)",
+            {
+                "200": _json(
+                    _obj(["escalated"], escalated={"type": "array", "items": _STR}), "escalated ids"
+                ),
+                **_errors(401, 403),
+            },
+            security=_TOKEN,
+            tags=["grievances"],
+        )
+    },
+    "/grievances/{grievance_id}": {
+        "get": _op(
+            "One grievance",
+            {"200": _json(_ref("Grievance"), "grievance"), **_errors(401, 404)},
+            params=_GRV + _CITIZEN,
+            security=_TOKEN,
+            tags=["grievances"],
+        )
+    },
+    "/grievances/{grievance_id}/actions": {
+        "post": _op(
+            "Officer action: assign, reply (message required) or resolve",
+            {"200": _json(_ref("Grievance"), "grievance"), **_errors(400, 401, 403, 404, 409)},
+            params=_GRV + _OFFICER,
+            body=_body(
+                _obj(
+                    ["action"],
+                    action={"type": "string", "enum": list(GRIEVANCE_ACTIONS)},
+                    officer=_STR,
+                    message=_STR,
+                )
+            ),
+            security=_TOKEN,
+            tags=["grievances"],
+        )
+    },
+    "/grievances/{grievance_id}/feedback": {
+        "post": _op(
+            "Citizen's rating of a resolved grievance; closes it",
+            {"200": _json(_ref("Grievance"), "closed"), **_errors(400, 401, 403, 404, 409)},
+            params=_GRV + _CITIZEN,
+            body=_body(
+                _obj(
+                    ["rating"], rating={"type": "integer", "minimum": 1, "maximum": 5}, comment=_STR
+                )
+            ),
+            security=_TOKEN,
+            tags=["grievances"],
+        )
+    },
+    "/feedback": {
+        "post": _op(
+            "Feedback on the service",
+            {
+                "201": _json(_obj(["feedback"], feedback=_ref("Feedback")), "recorded"),
+                "200": _json(_obj(["feedback"], feedback=_ref("Feedback")), "repeated key"),
+                **_errors(400, 401, 403, 404, 409),
+            },
+            params=_CITIZEN + _KEY,
+            body=_body(
+                _obj(
+                    ["rating"],
+                    rating={"type": "integer", "minimum": 1, "maximum": 5},
+                    comment=_STR,
+                    application_id=_STR,
+                    language=_LANG,
+                )
+            ),
+            security=_TOKEN,
+            tags=["feedback"],
+        )
+    },
+}
+
+
+def document(public_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Delhi Sewa backends (e-District, payments, grievances)",
+            "version": "1",
+            "description": "Implements docs/backends-api.md. Errors are "
+            '{"error", "message", "details"}; times are ISO 8601 UTC.',
+        },
+        "servers": [{"url": public_url}],
+        "paths": _PATHS,
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "BACKENDS_SERVICE_TOKEN (with X-Citizen-Id) or "
+                    "BACKENDS_OFFICER_TOKEN (with X-Officer-Id)",
+                }
+            },
+            "parameters": {
+                "CitizenId": {
+                    "name": "X-Citizen-Id",
+                    "in": "header",
+                    "description": "The citizen's WhatsApp id; required with the service token",
+                    "schema": _STR,
+                },
+                "OfficerId": {
+                    "name": "X-Officer-Id",
+                    "in": "header",
+                    "description": "The acting officer; required for officer actions",
+                    "schema": _STR,
+                },
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                },
+            },
+        },
+    }

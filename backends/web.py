@@ -1,0 +1,365 @@
+"""HTTP plumbing shared by every route: errors, auth, JSON bodies, input checks,
+idempotency and the Aadhaar guard."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, cast
+
+from sanic import Request
+from sanic.response import HTTPResponse, html
+from sanic.response import json as json_response
+from sqlalchemy.orm import Session
+
+from backends.config import Settings
+from backends.db import Database, IdempotencyKey, utcnow
+from service_catalogue import Catalogue
+from service_catalogue.validation import verhoeff_valid
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("hi", "en")
+_ID_HEADER = re.compile(r"^[A-Za-z0-9+_.:@-]{1,64}$")
+# 12 digits (ASCII or Devanagari), optionally grouped 4-4-4, not part of a longer token.
+# A leading "+" marks a phone number in international form (+91 and 10 digits), which
+# validation.check produces for mobile fields: that is not an Aadhaar number.
+_D = "0-9\u0966-\u096f"
+_GROUP = rf"[{_D}]{{4}}"
+_AADHAAR = re.compile(
+    rf"(?<![{_D}A-Za-z+]){_GROUP}[ \-.]{{0,2}}{_GROUP}[ \-.]{{0,2}}{_GROUP}(?![{_D}A-Za-z])"
+)
+
+
+class ApiError(Exception):
+    """An answer of the contract's error shape: ``{"error", "message", "details"}``."""
+
+    def __init__(
+        self, status: int, error: str, message: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.details = dict(details or {})
+
+    def response(self) -> HTTPResponse:
+        body = {"error": self.error, "message": self.message, "details": self.details}
+        return json_response(body, status=self.status)
+
+
+def not_found(what: str, ident: str) -> ApiError:
+    # Someone else's record answers exactly like an unknown one.
+    return ApiError(404, "not_found", f"No {what} {ident!r} was found for this caller.")
+
+
+def wrong_state(what: str, ident: str, status: str, action: str) -> ApiError:
+    return ApiError(
+        409,
+        "wrong_state",
+        f"{what} {ident} is {status!r}: it cannot be {action} now.",
+        {"status": status},
+    )
+
+
+@dataclasses.dataclass
+class Context:
+    """What every handler needs; stored on ``app.ctx.backends``."""
+
+    settings: Settings
+    db: Database
+    catalogue: Catalogue
+    tasks: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` in the background, keeping a reference until it is done."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+def context(request: Request) -> Context:
+    return cast(Context, request.app.ctx.backends)
+
+
+# --------------------------------------------------------------------------- auth
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    role: str  # "citizen" (service token) or "officer"
+    citizen_id: str | None = None
+    officer_id: str | None = None
+
+    @property
+    def owner(self) -> str:
+        return f"citizen:{self.citizen_id}" if self.role == "citizen" else "officer"
+
+    def sees(self, citizen_id: str) -> bool:
+        return self.role == "officer" or citizen_id == self.citizen_id
+
+
+def authenticate(request: Request) -> Caller:
+    """The caller named by the bearer token (compared in constant time) and headers."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "Send the header 'Authorization: Bearer <token>'.")
+    settings = context(request).settings
+    given = token.strip().encode()
+    # Both comparisons always run, so timing says nothing about which token was close.
+    is_service = hmac.compare_digest(given, settings.service_token.encode())
+    is_officer = hmac.compare_digest(given, settings.officer_token.encode())
+    if is_service:
+        citizen_id = request.headers.get("x-citizen-id", "")
+        if not _ID_HEADER.match(citizen_id):
+            raise ApiError(
+                400,
+                "missing_citizen_id",
+                "Calls with the service token must name the citizen in X-Citizen-Id "
+                "(1 to 64 letters, digits or + _ . : @ -).",
+            )
+        return Caller("citizen", citizen_id=citizen_id)
+    if is_officer:
+        officer_id = request.headers.get("x-officer-id") or None
+        if officer_id is not None and not _ID_HEADER.match(officer_id):
+            raise ApiError(400, "invalid_officer_id", "X-Officer-Id has invalid characters.")
+        return Caller("officer", officer_id=officer_id)
+    raise ApiError(401, "unauthorized", "The bearer token is not valid.")
+
+
+def citizen(request: Request) -> Caller:
+    caller = authenticate(request)
+    if caller.role != "citizen":
+        raise ApiError(403, "forbidden", "Only the service token, acting for a citizen, may.")
+    return caller
+
+
+def officer(request: Request, *, named: bool = False) -> Caller:
+    caller = authenticate(request)
+    if caller.role != "officer":
+        raise ApiError(403, "forbidden", "This call needs the officer token.")
+    if named and not caller.officer_id:
+        raise ApiError(400, "missing_officer_id", "Name the acting officer in X-Officer-Id.")
+    return caller
+
+
+# --------------------------------------------------------------------------- input
+
+
+def contains_aadhaar(text: str) -> bool:
+    """Whether ``text`` holds a 12-digit Verhoeff-valid number (a full Aadhaar number)."""
+    for match in _AADHAAR.findall(text):
+        digits = "".join(str(unicodedata.decimal(c)) for c in match if c.isdecimal())
+        if verhoeff_valid(digits):
+            return True
+    return False
+
+
+def unmasked_aadhaar_paths(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of every string or number in ``value`` holding a full Aadhaar number."""
+    if isinstance(value, Mapping):
+        found: list[str] = []
+        for key, item in value.items():
+            found += unmasked_aadhaar_paths(item, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(value, list):
+        return [
+            p for i, item in enumerate(value) for p in unmasked_aadhaar_paths(item, f"{path}[{i}]")
+        ]
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return [path] if contains_aadhaar(str(value)) else []
+    return []
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; 400 if it is not one or holds a full Aadhaar number."""
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "The request body is not valid UTF-8 JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    paths = unmasked_aadhaar_paths(data)
+    if paths:
+        # Application form fields are reported by their own id, like every field error.
+        fields = {
+            p[len("fields.") :] if p.startswith("fields.") else p: "aadhaar_unmasked" for p in paths
+        }
+        raise ApiError(
+            400,
+            "aadhaar_unmasked",
+            "A full 12-digit Aadhaar number was sent in "
+            + ", ".join(sorted(fields))
+            + "; send at most the last 4 digits as XXXX-XXXX-1234.",
+            {"fields": fields},
+        )
+    return data
+
+
+class Problems:
+    """Collects field errors; :meth:`check` raises one 400 naming all of them."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.sentences: list[str] = []
+
+    def add(self, field: str, code: str, sentence: str) -> None:
+        if field not in self.fields:
+            self.fields[field] = code
+            self.sentences.append(sentence)
+
+    def check(self) -> None:
+        if self.fields:
+            raise ApiError(400, "invalid_fields", " ".join(self.sentences), {"fields": self.fields})
+
+    def text(
+        self,
+        body: Mapping[str, Any],
+        key: str,
+        *,
+        required: bool = True,
+        min_len: int = 1,
+        max_len: int = 500,
+    ) -> str | None:
+        value = body.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.add(key, "required", f"'{key}' is required.")
+            return None
+        if not isinstance(value, str):
+            self.add(key, "invalid_type", f"'{key}' must be a string.")
+            return None
+        value = value.strip()
+        if len(value) < min_len:
+            self.add(key, "too_short", f"'{key}' must be at least {min_len} characters long.")
+        elif len(value) > max_len:
+            self.add(key, "too_long", f"'{key}' must be at most {max_len} characters long.")
+        return value
+
+    def choice(
+        self, body: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str | None
+    ) -> str | None:
+        value = body.get(key, default)
+        if value is None:
+            self.add(key, "required", f"'{key}' is required (one of {', '.join(allowed)}).")
+        elif value not in allowed:
+            self.add(key, "invalid_choice", f"'{key}' must be one of {', '.join(allowed)}.")
+            return None
+        return cast("str | None", value)
+
+    def integer(
+        self, body: Mapping[str, Any], key: str, lo: int, hi: int, *, required: bool = True
+    ) -> int | None:
+        value = body.get(key)
+        if value is None:
+            if required:
+                self.add(key, "required", f"'{key}' is required (a whole number {lo} to {hi}).")
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            self.add(key, "out_of_range", f"'{key}' must be a whole number from {lo} to {hi}.")
+            return None
+        return value
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 100 or not (key.isascii() and key.isprintable()):
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 100 printable ASCII characters.",
+        )
+    return key
+
+
+def create_once(
+    request: Request,
+    caller: Caller,
+    scope: str,
+    body: Mapping[str, Any],
+    create: Callable[[Session], str],
+    render: Callable[[Session, str], dict[str, Any]],
+    status: int = 201,
+) -> HTTPResponse:
+    """Run a creating call at most once per ``Idempotency-Key``.
+
+    ``create`` makes the resource and returns its id; ``render`` answers with it. A
+    repeated key with the same body answers 200 with the resource and creates nothing;
+    with another body, 409 ``idempotency_conflict``.
+    """
+    key = idempotency_key(request)
+    canonical = json.dumps([scope, body], sort_keys=True, separators=(",", ":"), default=str)
+    request_hash = hashlib.sha256(canonical.encode()).hexdigest()
+
+    def work(session: Session) -> tuple[int, dict[str, Any]]:
+        if key is not None:
+            seen = session.get(IdempotencyKey, (caller.owner, scope, key))
+            if seen is not None:
+                if not hmac.compare_digest(seen.request_hash, request_hash):
+                    raise ApiError(
+                        409,
+                        "idempotency_conflict",
+                        "This Idempotency-Key was already used with a different request body.",
+                    )
+                return 200, render(session, seen.resource_id)
+        resource_id = create(session)
+        if key is not None:
+            session.add(
+                IdempotencyKey(
+                    owner=caller.owner,
+                    scope=scope,
+                    key=key,
+                    request_hash=request_hash,
+                    resource_id=resource_id,
+                    created_at=utcnow(),
+                )
+            )
+            session.flush()
+        return status, render(session, resource_id)
+
+    code, answer = context(request).db.run(work)
+    return json_response(answer, status=code)
+
+
+# --------------------------------------------------------------------------- pages
+
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+PAGE_STYLE = (
+    "body{font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5}table{border-collapse:collapse}td{padding:.25rem .75rem .25rem 0;"
+    "vertical-align:top}.ok{color:#13632b}.bad{color:#a11}button{font-size:1rem;"
+    "margin:.25rem;padding:.5rem 1rem}"
+)
+
+
+def page(title: str, body_html: str, status: int = 200) -> HTTPResponse:
+    """A small bilingual HTML page; ``body_html`` must already be escaped."""
+    document = (
+        '<!doctype html><html lang="hi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><style>{PAGE_STYLE}</style></head>"
+        f"<body>{body_html}</body></html>"
+    )
+    return html(document, status=status, headers=_PAGE_HEADERS)

@@ -1,0 +1,390 @@
+"""backends: payment orders, the sandbox checkout, signed webhooks (exactly once) and
+the reconciler, over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from backends.testing import WEBHOOK_SECRET, Backend, running_backend
+from service_catalogue import load
+
+LEARNER = {  # learner_licence: fee 200, issues a licence
+    "applicant_name": "Ravi Kumar",
+    "father_name": "Suresh Kumar",
+    "date_of_birth": "1990-03-12",
+    "gender": "male",
+    "vehicle_class": "mcwg",
+    "address": "House 12, Gali 3, Laxmi Nagar, Delhi",
+    "aadhaar": "XXXX-XXXX-1234",
+}
+LEARNER_DOCS = ("address_proof", "age_proof", "photo", "signature")
+FEE = load().services["learner_licence"].fee
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory):
+    with running_backend(
+        tmp_path_factory.mktemp("payments"),
+        PAYMENT_PENDING_SECONDS="1",
+        RECONCILE_INTERVAL_SECONDS="0.2",
+    ) as running:
+        yield running
+
+
+def new_citizen() -> str:
+    return "9197" + str(uuid.uuid4().int)[:8]
+
+
+def wait_for(probe: Callable[[], Any], seconds: float = 10) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def pending_application(backend: Backend, citizen: str) -> dict[str, Any]:
+    created = requests.post(
+        f"{backend.url}/edistrict/applications",
+        json={"service_id": "learner_licence", "fields": LEARNER, "language": "hi"},
+        headers=backend.citizen(citizen),
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    app_id = created.json()["application_id"]
+    for doc in LEARNER_DOCS:
+        attached = requests.post(
+            f"{backend.url}/edistrict/applications/{app_id}/documents",
+            json={
+                "document_id": doc,
+                "filename": f"{doc}.jpg",
+                "mime_type": "image/jpeg",
+                "size": 1000,
+                "sha256": hashlib.sha256(doc.encode()).hexdigest(),
+                "storage_ref": f"uploads/{doc}",
+            },
+            headers=backend.citizen(citizen),
+            timeout=10,
+        )
+        assert attached.status_code == 201
+    submitted = requests.post(
+        f"{backend.url}/edistrict/applications/{app_id}/submit",
+        json={},
+        headers=backend.citizen(citizen),
+        timeout=10,
+    ).json()
+    assert submitted["status"] == "payment_pending"
+    return dict(submitted)
+
+
+def new_order(backend: Backend, citizen: str, app_id: str, **extra: Any) -> requests.Response:
+    return requests.post(
+        f"{backend.url}/payments/orders",
+        json={"application_id": app_id, **extra},
+        headers=backend.citizen(citizen, key=f"order-{app_id}-{len(extra)}"),
+        timeout=10,
+    )
+
+
+def application(backend: Backend, citizen: str, app_id: str) -> dict[str, Any]:
+    return dict(
+        requests.get(
+            f"{backend.url}/edistrict/applications/{app_id}", headers=backend.citizen(citizen)
+        ).json()
+    )
+
+
+def order_status(backend: Backend, citizen: str, order_id: str) -> dict[str, Any]:
+    return dict(
+        requests.get(
+            f"{backend.url}/payments/orders/{order_id}", headers=backend.citizen(citizen)
+        ).json()
+    )
+
+
+def event(kind: str, order: dict[str, Any], amount: int | None = None) -> dict[str, Any]:
+    paise = (order["amount"] if amount is None else amount) * 100
+    payment = {
+        "id": "pay_test" + order["order_id"][-8:],
+        "entity": "payment",
+        "amount": paise,
+        "currency": "INR",
+        "status": {"payment.authorized": "authorized", "payment.failed": "failed"}.get(
+            kind, "captured"
+        ),
+        "order_id": order["order_id"],
+        "method": "upi",
+    }
+    payload: dict[str, Any] = {"payment": {"entity": payment}}
+    if kind == "order.paid":
+        payload["order"] = {"entity": {"id": order["order_id"], "amount_paid": paise}}
+    return {
+        "entity": "event",
+        "id": "evt_" + uuid.uuid4().hex[:14],
+        "event": kind,
+        "created_at": int(time.time()),
+        "payload": payload,
+    }
+
+
+def deliver(
+    backend: Backend, evt: dict[str, Any], secret: str = WEBHOOK_SECRET
+) -> requests.Response:
+    body = json.dumps(evt).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return requests.post(
+        f"{backend.url}/payments/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Razorpay-Signature": signature},
+        timeout=10,
+    )
+
+
+def events_about(backend: Backend, subject_id: str) -> list[dict[str, Any]]:
+    answer = requests.get(f"{backend.url}/events?after=0&limit=500", headers=backend.officer())
+    return [e for e in answer.json()["events"] if e["subject_id"] == subject_id]
+
+
+def test_full_lifecycle_with_sandbox_payment(backend: Backend) -> None:
+    citizen = new_citizen()
+    app = pending_application(backend, citizen)
+    app_id = app["application_id"]
+    assert (app["fee"], app["paid"], app["sla_due"]) == (FEE, False, None)
+
+    created = new_order(backend, citizen, app_id)
+    assert created.status_code == 201
+    order = created.json()
+    assert order["amount"] == FEE
+    assert (order["currency"], order["status"], order["application_id"]) == (
+        "INR",
+        "created",
+        app_id,
+    )
+    assert re.fullmatch(r"order_[A-Za-z0-9]{14}", order["order_id"])
+    assert order["payment_url"] == f"{backend.url}/pay/{order['order_id']}"
+    not_yet = requests.get(
+        f"{backend.url}/payments/orders/{order['order_id']}/receipt",
+        headers=backend.citizen(citizen),
+    )
+    assert not_yet.status_code == 409
+
+    checkout = requests.get(order["payment_url"], timeout=5)  # what the citizen opens
+    assert checkout.status_code == 200
+    assert f"&#8377; {FEE}" in checkout.text and "Learner" in checkout.text
+    assert 'value="success"' in checkout.text and 'value="pending"' in checkout.text
+    paid_page = requests.post(order["payment_url"], data={"outcome": "success"}, timeout=5)
+    assert paid_page.status_code == 200
+    assert "Payment successful" in paid_page.text
+
+    # The gateway's signed webhooks reach the service's own /payments/webhook.
+    settled = wait_for(
+        lambda: order_status(backend, citizen, order["order_id"])["status"] == "paid"
+    )
+    assert settled
+    receipt = requests.get(
+        f"{backend.url}/payments/orders/{order['order_id']}/receipt",
+        headers=backend.citizen(citizen),
+    ).json()
+    assert re.fullmatch(r"RCPT-\d{4}-\d{6}", receipt["receipt_number"])
+    assert (receipt["amount"], receipt["application_id"]) == (FEE, app_id)
+    assert receipt["service_id"] == "learner_licence"
+    app = application(backend, citizen, app_id)
+    assert (app["status"], app["paid"]) == ("submitted", True)
+    assert [h["status"] for h in app["history"]] == ["draft", "payment_pending", "submitted"]
+    assert app["sla_due"] is not None
+    again = requests.get(order["payment_url"], timeout=5)
+    assert "Already paid" in again.text and receipt["receipt_number"] in again.text
+
+    for action in ("verify", "approve"):
+        answer = requests.post(
+            f"{backend.url}/edistrict/applications/{app_id}/actions",
+            json={"action": action},
+            headers=backend.officer(),
+            timeout=10,
+        )
+        assert answer.status_code == 200
+    link = requests.get(
+        f"{backend.url}/edistrict/applications/{app_id}/certificate",
+        headers=backend.citizen(citizen),
+    ).json()
+    pdf = requests.get(link["url"], timeout=10)
+    assert pdf.content.startswith(b"%PDF")
+    printed = re.search(rb"/verify/([A-Za-z0-9_.-]+)", pdf.content)
+    assert printed is not None, "the certificate does not print its verification link"
+    token = printed.group(1).decode()
+    verified = requests.get(f"{backend.url}/verify/{token}?format=json", timeout=5).json()
+    assert verified["valid"] is True
+    assert verified["service_id"] == "learner_licence"
+    assert "Genuine" in requests.get(f"{backend.url}/verify/{token}", timeout=5).text
+
+
+def test_order_amount_is_the_catalogue_fee(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    cheap = new_order(backend, citizen, app_id, amount=1, currency="USD")
+    assert cheap.status_code == 201
+    assert (cheap.json()["amount"], cheap.json()["currency"]) == (FEE, "INR")
+    repeated = new_order(backend, citizen, app_id, amount=1, currency="USD")
+    assert repeated.status_code == 200
+    assert repeated.json()["order_id"] == cheap.json()["order_id"]
+    # A webhook claiming a smaller payment does not pay the order.
+    assert deliver(backend, event("payment.captured", cheap.json(), amount=1)).json()["status"] == (
+        "amount_mismatch"
+    )
+    assert order_status(backend, citizen, cheap.json()["order_id"])["status"] == "created"
+    # Another citizen cannot pay for (or see) this application.
+    assert new_order(backend, new_citizen(), app_id).status_code == 404
+
+
+def test_free_or_paid_applications_get_no_order(backend: Backend) -> None:
+    citizen = new_citizen()
+    free = requests.post(
+        f"{backend.url}/edistrict/applications",
+        json={
+            "service_id": "character_certificate",
+            "fields": {
+                "applicant_name": "Ravi Kumar",
+                "father_name": "Suresh Kumar",
+                "date_of_birth": "1990-03-12",
+                "address": "House 12, Gali 3, Laxmi Nagar, Delhi",
+                "purpose": "job",
+            },
+        },
+        headers=backend.citizen(citizen),
+    ).json()
+    no_fee = new_order(backend, citizen, free["application_id"])
+    assert no_fee.status_code == 422
+    assert no_fee.json()["error"] == "no_fee"
+
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    assert deliver(backend, event("order.paid", order)).json()["status"] == "applied"
+    paid = new_order(backend, citizen, app_id, note="again")
+    assert paid.status_code == 409
+    assert paid.json()["error"] == "already_paid"
+
+
+def test_forged_webhooks_are_refused_and_pay_nothing(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    evt = event("order.paid", order)
+
+    forged = deliver(backend, evt, secret="not-the-webhook-secret")
+    assert forged.status_code == 401
+    assert forged.json()["error"] == "bad_signature"
+    unsigned = requests.post(f"{backend.url}/payments/webhook", json=evt, timeout=5)
+    assert unsigned.status_code == 401
+    body = json.dumps(evt).encode()
+    signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    altered = requests.post(
+        f"{backend.url}/payments/webhook",
+        data=body.replace(b'"order.paid"', b'"order.paid" '),
+        headers={"X-Razorpay-Signature": signature},
+        timeout=5,
+    )
+    assert altered.status_code == 401
+
+    assert order_status(backend, citizen, order["order_id"])["status"] == "created"
+    app = application(backend, citizen, app_id)
+    assert (app["status"], app["paid"]) == ("payment_pending", False)
+    assert [e["type"] for e in events_about(backend, order["order_id"])] == ["order.created"]
+    # The genuine event, signed with the secret, is still accepted afterwards.
+    assert deliver(backend, evt).json()["status"] == "applied"
+
+
+def test_duplicate_and_out_of_order_webhooks_apply_once(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    captured, authorized = event("payment.captured", order), event("payment.authorized", order)
+    order_paid, failed = event("order.paid", order), event("payment.failed", order)
+
+    outcomes = []
+    for evt in (captured, authorized, order_paid, failed):  # captured first, failed last
+        outcomes.append([deliver(backend, evt).json()["status"] for _ in range(3)])
+    assert outcomes == [
+        ["applied", "duplicate", "duplicate"],
+        ["no_change", "duplicate", "duplicate"],
+        ["no_change", "duplicate", "duplicate"],
+        ["no_change", "duplicate", "duplicate"],
+    ]
+    status = order_status(backend, citizen, order["order_id"])
+    assert status["status"] == "paid"
+    receipt = requests.get(
+        f"{backend.url}/payments/orders/{order['order_id']}/receipt",
+        headers=backend.citizen(citizen),
+    ).json()
+    assert receipt["receipt_number"] == status["receipt_number"]
+    app = application(backend, citizen, app_id)
+    assert (app["status"], app["paid"]) == ("submitted", True)
+    assert [h["status"] for h in app["history"]] == ["draft", "payment_pending", "submitted"]
+
+    order_events = [e["type"] for e in events_about(backend, order["order_id"])]
+    assert order_events == ["order.created", "order.paid"]
+    app_events = [e["type"] for e in events_about(backend, app_id)]
+    assert app_events.count("application.paid") == 1
+    assert app_events.count("application.status_changed") == 3
+
+
+def test_failed_payment_can_be_retried(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    failed = requests.post(order["payment_url"], data={"outcome": "failure"}, timeout=5)
+    assert "Payment failed" in failed.text
+    assert wait_for(lambda: order_status(backend, citizen, order["order_id"])["status"] == "failed")
+    assert application(backend, citizen, app_id)["status"] == "payment_pending"
+
+    requests.post(order["payment_url"], data={"outcome": "success"}, timeout=5)
+    assert wait_for(lambda: order_status(backend, citizen, order["order_id"])["status"] == "paid")
+    assert application(backend, citizen, app_id)["status"] == "submitted"
+    types = [e["type"] for e in events_about(backend, order["order_id"])]
+    assert types == [
+        "order.created",
+        "order.attempted",
+        "order.failed",
+        "order.attempted",
+        "order.paid",
+    ]
+
+
+def test_pending_payment_is_settled_by_the_reconciler(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    pending = requests.post(order["payment_url"], data={"outcome": "pending"}, timeout=5)
+    assert "Payment pending" in pending.text
+    assert order_status(backend, citizen, order["order_id"])["status"] == "attempted"
+    assert application(backend, citizen, app_id)["status"] == "payment_pending"
+    # PAYMENT_PENDING_SECONDS=1 here: the reconciler settles it shortly after.
+    assert wait_for(lambda: order_status(backend, citizen, order["order_id"])["status"] == "paid")
+    app = application(backend, citizen, app_id)
+    assert (app["status"], app["paid"]) == ("submitted", True)
+    assert app["history"][-1]["by"] == "payment"
+
+
+def test_sandbox_page_checks_its_input(backend: Backend) -> None:
+    assert requests.get(f"{backend.url}/pay/order_doesnotexist00", timeout=5).status_code == 404
+    citizen = new_citizen()
+    order = new_order(backend, citizen, pending_application(backend, citizen)["application_id"])
+    url = order.json()["payment_url"]
+    assert requests.post(url, data={"outcome": "steal"}, timeout=5).status_code == 400
+    assert requests.post(url, data={}, timeout=5).status_code == 400
+    assert order_status(backend, citizen, order.json()["order_id"])["status"] == "created"
+    other = requests.get(
+        f"{backend.url}/payments/orders/{order.json()['order_id']}",
+        headers=backend.citizen(new_citizen()),
+    )
+    assert other.status_code == 404
