@@ -1,12 +1,16 @@
 """`make run`: starts every process of the assistant on embedded defaults.
 
-Processes: the action server and Rasa (REST channel). Each one's output is prefixed
-with its name; Ctrl+C (or any process dying) stops them all.
+Processes: the backends (e-District, payment sandbox, grievances), the action server
+and Rasa. Each one's output is prefixed with its name; Ctrl+C (or any process dying)
+stops them all. Secrets come from the environment; for a local run any that are unset
+are generated once into var/dev-secrets.json (outside the repository).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,10 +22,29 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+BACKENDS_PORT = int(os.environ.get("BACKENDS_PORT", "8000"))
+SECRETS = (
+    "BACKENDS_SERVICE_TOKEN",
+    "BACKENDS_OFFICER_TOKEN",
+    "PAYMENT_WEBHOOK_SECRET",
+    "CERTIFICATE_SIGNING_KEY",
+)
+
+
+def local_secrets() -> dict[str, str]:
+    """Secrets for a local run: the environment's, else generated once and kept in var/."""
+    path = ROOT / "var" / "dev-secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    for name in SECRETS:
+        stored.setdefault(name, secrets.token_urlsafe(32))
+    path.write_text(json.dumps(stored, indent=2))
+    path.chmod(0o600)
+    return {name: os.environ.get(name) or stored[name] for name in SECRETS}
 
 
 def commands() -> dict[str, list[str]]:
     return {
+        "backends": [sys.executable, "-m", "backends"],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
         "rasa": [
             str(BIN / "rasa"),
@@ -47,7 +70,14 @@ def pump(name: str, process: subprocess.Popen) -> None:
 
 def main() -> int:
     (ROOT / "var").mkdir(exist_ok=True)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        **local_secrets(),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "BACKENDS_PORT": str(BACKENDS_PORT),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{BACKENDS_PORT}"),
+    }
     processes = {}
     for name, command in commands().items():
         processes[name] = subprocess.Popen(

@@ -36,11 +36,30 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
 
 
 @pytest.fixture(scope="session")
-def action_server_url():
+def backend(tmp_path_factory):
+    """The real backends service (e-District, payments, grievances) on SQLite."""
+    from backends.testing import running_backend
+
+    with running_backend(tmp_path_factory.mktemp("backends")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def action_server_url(backend):
+    from backends.testing import SERVICE_TOKEN
+
     port = free_port()
+    env = {
+        **os.environ,
+        "EDISTRICT_URL": backend.url,
+        "PAYMENTS_URL": backend.url,
+        "GRIEVANCE_URL": backend.url,
+        "BACKENDS_SERVICE_TOKEN": SERVICE_TOKEN,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

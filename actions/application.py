@@ -1,0 +1,426 @@
+"""One generic application form for every service of the catalogue.
+
+The form asks for the service, then that service's fields one by one (the catalogue
+gives question, type and validation), then its documents, then shows a summary to
+confirm. Answers live in the ``form_answers`` slot, so the conversation's tracker (SQL
+tracker store) keeps them across restarts; a submission carries an idempotency key, so
+retrying after a failure never files twice.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.api import clients
+from actions.common import call, catalogue, is_skip, lang, latest_attachment, new_key, show_date
+from actions.services import department_buttons, documents_text
+from service_catalogue import Field, Service
+from service_catalogue.validation import check
+
+MAX_FAILURES = 3
+# Messages that leave the form for a moment (rules answer them, then the form resumes).
+DIGRESSIONS = frozenset(
+    {"cancel", "check_status", "service_info", "talk_to_human", "withdraw_consent"}
+)
+# What our channel sends in place of an Aadhaar number it has verified (Verhoeff) and
+# masked before the text reached Rasa.
+_MASKED_AADHAAR = re.compile(r"^XXXX-XXXX-\d{4}$")
+FORM_SLOTS = (
+    "service",
+    "field_value",
+    "document_ref",
+    "application_confirmed",
+    "form_answers",
+    "form_documents",
+    "form_failures",
+    "application_key",
+    "requested_slot",
+    # the other forms, so that one reset leaves nothing half-filled behind
+    "grievance_category",
+    "grievance_description",
+    "grievance_location",
+    "grievance_key",
+    "feedback_rating",
+    "feedback_comment",
+)
+
+
+def current_service(tracker: Tracker) -> Service | None:
+    return catalogue().services.get(tracker.get_slot("service") or "")
+
+
+def answers_of(tracker: Tracker, service: Service) -> dict[str, Any]:
+    answers = tracker.get_slot("form_answers") or {}
+    if not isinstance(answers, dict) or answers.get("service") != service.id:
+        return {"service": service.id, "values": {}, "display": {}}
+    return answers
+
+
+def next_field(service: Service, answers: dict[str, Any]) -> Field | None:
+    return next((f for f in service.fields if f.id not in answers["values"]), None)
+
+
+def next_document(service: Service, documents: dict[str, Any]) -> Any:
+    return next((d for d in service.documents if d.id not in documents), None)
+
+
+def field_buttons(field: Field, language: str) -> list[dict[str, str]]:
+    buttons = [{"title": c.title(language), "payload": c.id} for c in field.choices or []]
+    return buttons
+
+
+def check_answer(field: Field, text: str) -> tuple[bool, Any, str, str | None]:
+    """(ok, value to store, value to show back, error code) for one answer."""
+    if field.type == "aadhaar" and _MASKED_AADHAAR.match(text.strip()):
+        return True, text.strip(), text.strip(), None
+    checked = check(field, text, date.today())
+    return checked.ok, checked.value, checked.display, checked.error
+
+
+class ValidateApplicationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_application_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        service = current_service(tracker)
+        if service is None:
+            return ["service"]
+        slots = ["service"]
+        if service.fields:
+            slots.append("field_value")
+        if service.documents:
+            slots.append("document_ref")
+        return [*slots, "application_confirmed"]
+
+    async def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        language = lang(tracker)
+        service = catalogue().services.get(str(value or ""))
+        if service is None:
+            dispatcher.utter_message(
+                response="utter_service_unknown",
+                buttons=department_buttons(language, "apply_service"),
+            )
+            return {"service": None}
+        dispatcher.utter_message(
+            response="utter_service_intro",
+            service=service.title(language),
+            fee=service.fee,
+            sla_days=service.sla_days,
+            eligibility=service.eligibility.get(language) or service.eligibility["en"],
+            documents=documents_text(service, language),
+            count=len(service.fields),
+        )
+        return {
+            "service": service.id,
+            "form_answers": {"service": service.id, "values": {}, "display": {}},
+            "form_documents": {},
+            "form_failures": 0,
+            "application_key": new_key(),
+            "field_value": None,
+            "document_ref": None,
+            "application_confirmed": None,
+        }
+
+    async def validate_field_value(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        service = current_service(tracker)
+        if service is None:
+            return {"field_value": None}
+        answers = answers_of(tracker, service)
+        field = next_field(service, answers)
+        if field is None:
+            return {"field_value": "done"}
+        text = str(value or "")
+        if field.optional and is_skip(text):
+            ok, stored, shown, error = True, None, "-", None
+        else:
+            ok, stored, shown, error = check_answer(field, text)
+        if not ok:
+            failures = int(tracker.get_slot("form_failures") or 0) + 1
+            dispatcher.utter_message(response=f"utter_invalid_{error}")
+            if failures >= MAX_FAILURES:
+                dispatcher.utter_message(response="utter_offer_human")
+            return {"field_value": None, "form_failures": failures}
+        answers = {
+            "service": service.id,
+            "values": {**answers["values"], field.id: stored},
+            "display": {**answers["display"], field.id: shown},
+        }
+        done = next_field(service, answers) is None
+        return {
+            "field_value": "done" if done else None,
+            "form_answers": answers,
+            "form_failures": 0,
+        }
+
+    async def extract_document_ref(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "document_ref":
+            return {}
+        attachment = latest_attachment(tracker)
+        if attachment:  # a file sent now is the document, whatever its caption says
+            return {"document_ref": str(attachment["storage_ref"])}
+        if (tracker.latest_message.get("intent") or {}).get("name") in DIGRESSIONS:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        return {"document_ref": "skip" if is_skip(text) else "no-file"}
+
+    async def validate_document_ref(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        service = current_service(tracker)
+        if service is None:
+            return {"document_ref": None}
+        language = lang(tracker)
+        documents = dict(tracker.get_slot("form_documents") or {})
+        document = next_document(service, documents)
+        if document is None:
+            return {"document_ref": "done"}
+        attachment = latest_attachment(tracker)
+        if attachment and attachment.get("storage_ref") == value:
+            documents[document.id] = attachment
+            dispatcher.utter_message(
+                response="utter_document_received", document=document.title(language)
+            )
+        elif value == "skip" and not document.required:
+            documents[document.id] = None
+        else:
+            dispatcher.utter_message(
+                response="utter_document_expected", document=document.title(language)
+            )
+            return {"document_ref": None}
+        done = next_document(service, documents) is None
+        return {"document_ref": "done" if done else None, "form_documents": documents}
+
+    async def validate_application_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        service = current_service(tracker)
+        if value is True or service is None:
+            return {"application_confirmed": value}
+        dispatcher.utter_message(response="utter_application_editing")
+        return {
+            "application_confirmed": None,
+            "field_value": None,
+            "form_answers": {"service": service.id, "values": {}, "display": {}},
+        }
+
+
+class ActionAskService(Action):
+    def name(self) -> str:
+        return "action_ask_service"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            response="utter_ask_service",
+            buttons=department_buttons(lang(tracker), "list_services"),
+        )
+        return []
+
+
+class ActionAskFieldValue(Action):
+    def name(self) -> str:
+        return "action_ask_field_value"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        service = current_service(tracker)
+        if service is None:
+            return []
+        language = lang(tracker)
+        answers = answers_of(tracker, service)
+        field = next_field(service, answers)
+        if field is None:
+            return []
+        buttons = field_buttons(field, language)
+        if field.optional:
+            dispatcher.utter_message(response="utter_skip_hint")
+            buttons.append({"title": "Skip" if language == "en" else "छोड़ें", "payload": "skip"})
+        dispatcher.utter_message(
+            response="utter_ask_field",
+            step=len(answers["values"]) + 1,
+            total=len(service.fields),
+            question=field.ask(language),
+            buttons=buttons,
+        )
+        return []
+
+
+class ActionAskDocumentRef(Action):
+    def name(self) -> str:
+        return "action_ask_document_ref"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        service = current_service(tracker)
+        document = (
+            next_document(service, tracker.get_slot("form_documents") or {}) if service else None
+        )
+        if document is None:
+            return []
+        language = lang(tracker)
+        if not document.required:
+            dispatcher.utter_message(response="utter_skip_hint")
+        dispatcher.utter_message(response="utter_ask_document", document=document.title(language))
+        return []
+
+
+class ActionAskApplicationConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_application_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        service = current_service(tracker)
+        if service is None:
+            return []
+        language = lang(tracker)
+        answers = answers_of(tracker, service)
+        lines = [
+            f"• {field.ask(language)} {answers['display'].get(field.id, '-')}"
+            for field in service.fields
+        ]
+        documents = tracker.get_slot("form_documents") or {}
+        lines += [
+            f"• {d.title(language)}: {'✅' if documents.get(d.id) else '-'}"
+            for d in service.documents
+        ]
+        dispatcher.utter_message(
+            response="utter_application_summary",
+            service=service.title(language),
+            summary="\n".join(lines),
+            fee=service.fee,
+        )
+        return []
+
+
+def reset_form() -> list[dict[str, Any]]:
+    events = [SlotSet(slot, None) for slot in FORM_SLOTS]
+    return [
+        *events,
+        SlotSet("form_failures", 0),
+        SlotSet("submission_pending", False),
+        SlotSet("pending_kind", None),
+    ]
+
+
+class ActionResetApplication(Action):
+    def name(self) -> str:
+        return "action_reset_application"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        return reset_form()
+
+
+async def submit_application(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]]:
+    """Files the collected application; on a failure keeps everything for a retry."""
+    service = current_service(tracker)
+    key = tracker.get_slot("application_key")
+    if service is None or not key:
+        return reset_form()
+    language = lang(tracker)
+    citizen = tracker.sender_id
+    api = clients()
+    answers = answers_of(tracker, service)
+    created = await call(
+        api.edistrict.create_application,
+        citizen_id=citizen,
+        service_id=service.id,
+        fields={k: v for k, v in answers["values"].items() if v is not None},
+        language=language,
+        idempotency_key=key,
+    )
+    if created.ok:
+        application_id = str(created.data["application_id"])
+        for document_id, attachment in (tracker.get_slot("form_documents") or {}).items():
+            if not attachment:
+                continue
+            attached = await call(
+                api.edistrict.attach_document,
+                citizen_id=citizen,
+                application_id=application_id,
+                document={"document_id": document_id, **attachment},
+            )
+            if not attached.ok and attached.error != "conflict":
+                created = attached
+                break
+    if created.ok:
+        submitted = await call(
+            api.edistrict.submit,
+            citizen_id=citizen,
+            application_id=application_id,
+            idempotency_key=f"{key}:submit",
+        )
+        created = submitted
+    if not created.ok:
+        if created.error in ("timeout", "unavailable"):
+            dispatcher.utter_message(response="utter_submission_failed")
+            return [SlotSet("submission_pending", True), SlotSet("pending_kind", "application")]
+        dispatcher.utter_message(response="utter_submission_rejected", reason=created.error or "")
+        return reset_form()
+    application = created.data
+    if application.get("status") == "payment_pending":
+        order = await call(
+            api.payments.create_order,
+            citizen_id=citizen,
+            application_id=application_id,
+            idempotency_key=f"{key}:order",
+        )
+        if not order.ok:
+            dispatcher.utter_message(
+                response="utter_status_payment_pending",
+                application_id=application_id,
+                service=service.title(language),
+                fee=service.fee,
+            )
+            return reset_form()
+        dispatcher.utter_message(
+            response="utter_payment_link",
+            application_id=application_id,
+            amount=order.data.get("amount", service.fee),
+            payment_url=order.data.get("payment_url", ""),
+        )
+    else:
+        dispatcher.utter_message(
+            response="utter_application_submitted",
+            application_id=application_id,
+            service=service.title(language),
+            sla_due=show_date(application.get("sla_due")),
+        )
+    return reset_form()
+
+
+class ActionSubmitApplication(Action):
+    def name(self) -> str:
+        return "action_submit_application"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        return await submit_application(dispatcher, tracker)

@@ -1,0 +1,75 @@
+"""Small helpers shared by the actions: language, catalogue, uploads, backend calls."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from rasa_sdk import Tracker
+
+from service_catalogue import Catalogue, load
+
+T = TypeVar("T")
+GRIEVANCES_FILE = Path(__file__).resolve().parent.parent / "service_catalogue" / "grievances.yml"
+SKIP_WORDS = frozenset({"skip", "छोड़ें", "छोड़े", "chhodo", "chodo", "chhodein", "nahi", "no", "-"})
+
+
+def lang(tracker: Tracker) -> str:
+    """The citizen's reply language: Hindi or English (English until known)."""
+    return "hi" if tracker.get_slot("language") == "hi" else "en"
+
+
+def catalogue() -> Catalogue:
+    return load()
+
+
+@lru_cache(maxsize=1)
+def grievance_categories() -> dict[str, dict[str, Any]]:
+    raw = yaml.safe_load(GRIEVANCES_FILE.read_text(encoding="utf-8"))
+    return dict(raw["categories"])
+
+
+def latest_user_metadata(tracker: Tracker) -> dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
+
+
+def latest_attachment(tracker: Tracker) -> dict[str, Any] | None:
+    """The file the citizen sent with their last message, as stored by our channel."""
+    attachment = latest_user_metadata(tracker).get("attachment")
+    if isinstance(attachment, dict) and attachment.get("storage_ref"):
+        return attachment
+    return None
+
+
+def is_skip(text: str | None) -> bool:
+    return (text or "").strip().casefold() in SKIP_WORDS
+
+
+def new_key() -> str:
+    """An idempotency key: the same submission retried never creates a second record."""
+    return uuid.uuid4().hex
+
+
+def show_date(iso: str | None) -> str:
+    """dd-mm-yyyy, the way dates are written on Indian government papers."""
+    if not iso:
+        return "-"
+    try:
+        return date.fromisoformat(str(iso)[:10]).strftime("%d-%m-%Y")
+    except ValueError:
+        return str(iso)
+
+
+async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Runs a blocking backend client call without blocking the action server."""
+    return await asyncio.to_thread(function, *args, **kwargs)
