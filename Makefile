@@ -10,14 +10,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-PY_PACKAGES := actions backends connectors indic_nlu service_catalogue bench tests scripts
+PY_PACKAGES := actions backends connectors indic_nlu service_catalogue whatsapp_emulator bench tests scripts
 
-.PHONY: help venv train run test lint types validate unit stories bench-nlu clean
+.PHONY: help venv train run test lint types validate unit stories bench-nlu bench-load clean
 
 help:
 	@echo "make run        start the assistant (trains first if needed)"
 	@echo "make test       lint, types, data validation, unit tests and conversation tests"
 	@echo "make bench-nlu  NLU benchmark against Rasa's default pipeline"
+	@echo "make bench-load WhatsApp load benchmark (80 msg/s for 60 s) against the stock REST channel"
 
 venv:
 	@scripts/bootstrap.sh
@@ -51,6 +52,9 @@ test: lint types validate unit stories
 
 bench-nlu: venv
 	$(BIN)/python -m bench.nlu
+
+bench-load: train
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) models/*.tar.gz results .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
+from actions.common import catalogue, latest_user_metadata
 
 LANGUAGES = ("hi", "en")
 
@@ -40,11 +41,15 @@ def choose_language(
     return current, locked
 
 
-class ActionSetLanguage(Action):
-    """Slot mapping action for ``language``: runs on every citizen message."""
+class ActionMessageContext(Action):
+    """Slot mapping action run on every citizen message (one action-server call a turn).
+
+    Sets ``language`` / ``language_locked`` (see ``choose_language``) and
+    ``department_context``: the department whose WhatsApp number the citizen wrote to.
+    """
 
     def name(self) -> str:
-        return "action_set_language"
+        return "action_message_context"
 
     async def run(
         self,
@@ -66,4 +71,9 @@ class ActionSetLanguage(Action):
             events.append(SlotSet("language", language))
         if now_locked != locked:
             events.append(SlotSet("language_locked", now_locked))
+        department = latest_user_metadata(tracker).get("department") or None
+        if department is not None and department not in catalogue().departments:
+            department = None
+        if department != tracker.get_slot("department_context"):
+            events.append(SlotSet("department_context", department))
         return events

@@ -45,21 +45,28 @@ class ActionListServices(Action):
     ) -> list[dict[str, Any]]:
         language = lang(tracker)
         department = next(tracker.get_latest_entity_values("department"), None)
+        if department is None:  # the citizen wrote to a department's own number
+            department = tracker.get_slot("department_context")
         if department not in catalogue().departments:
             dispatcher.utter_message(
                 response="utter_choose_department", buttons=department_buttons(language)
             )
             return []
-        buttons = [
+        dispatcher.utter_message(**department_services_message(department, tracker))
+        return []
+
+
+def department_services_message(department: str, tracker: Tracker) -> dict[str, Any]:
+    """utter_department_services with one button per service of the department."""
+    language = lang(tracker)
+    return {
+        "response": "utter_department_services",
+        "department": catalogue().departments[department].title(language),
+        "buttons": [
             {"title": s.title(language), "payload": f'/apply_service{{"service": "{s.id}"}}'}
             for s in catalogue().by_department(department)
-        ]
-        dispatcher.utter_message(
-            response="utter_department_services",
-            department=catalogue().departments[department].title(language),
-            buttons=buttons,
-        )
-        return []
+        ],
+    }
 
 
 class ActionServiceInfo(Action):

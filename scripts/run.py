@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
+import webbrowser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +25,11 @@ BIN = Path(sys.executable).parent
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 BACKENDS_PORT = int(os.environ.get("BACKENDS_PORT", "8000"))
+EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "9000"))
 SECRETS = (
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_TOKEN",
     "BACKENDS_SERVICE_TOKEN",
     "BACKENDS_OFFICER_TOKEN",
     "PAYMENT_WEBHOOK_SECRET",
@@ -44,6 +50,7 @@ def local_secrets() -> dict[str, str]:
 
 def commands() -> dict[str, list[str]]:
     return {
+        "emulator": [sys.executable, "-m", "whatsapp_emulator"],
         "backends": [sys.executable, "-m", "backends"],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
         "rasa": [
@@ -61,6 +68,21 @@ def commands() -> dict[str, list[str]]:
     }
 
 
+def open_when_ready(page: str) -> None:
+    """Opens the simulator in a browser once Rasa answers, where there is a display."""
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - our own local URL
+                f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/", timeout=1
+            ):
+                break
+        except OSError:
+            time.sleep(1)
+    print(f"\nReady: open {page}\n", flush=True)
+    if os.environ.get("DISPLAY") or sys.platform == "darwin":
+        webbrowser.open(page)
+
+
 def pump(name: str, process: subprocess.Popen) -> None:
     assert process.stdout is not None
     for line in process.stdout:
@@ -76,6 +98,10 @@ def main() -> int:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
         "BACKENDS_PORT": str(BACKENDS_PORT),
+        "EMULATOR_PORT": str(EMULATOR_PORT),
+        "WEBHOOK_URL": f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook",
+        "WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{EMULATOR_PORT}/v21.0",
+        "PHONE_NUMBERS": "100001:+911140001000:Delhi Sewa,100002:+911140002000:Transport",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{BACKENDS_PORT}"),
     }
     processes = {}

@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import ActionRecordConsent, ActionWithdrawConsent
 from actions.fallback import ActionClarify
-from actions.language import ActionSetLanguage
+from actions.language import ActionMessageContext
 
 
 def tracker(text="", intent=None, entities=(), language=None, slots=None):
@@ -21,7 +21,7 @@ def tracker(text="", intent=None, entities=(), language=None, slots=None):
 
 
 async def set_language(**kwargs):
-    return await ActionSetLanguage().run(CollectingDispatcher(), tracker(**kwargs), {})
+    return await ActionMessageContext().run(CollectingDispatcher(), tracker(**kwargs), {})
 
 
 async def test_first_message_decides_the_language():

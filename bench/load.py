@@ -1,0 +1,237 @@
+"""Load benchmark: citizens write at a target rate through the whole WhatsApp path.
+
+emulator (signed webhooks) -> our connector -> Rasa -> action server -> emulator (Graph
+API), measured from the moment a citizen's message is handed to the emulator to the
+moment the emulator receives the reply. In the same run, Rasa's stock REST channel on
+the same model and action server, at the same rate, for the ratio.
+
+    make bench-load                                   # 80 msg/s for 60 s
+    python -m bench.load --rate 40 --seconds 20       # a quicker look
+    python -m bench.load --duplicates 3               # Meta delivering each webhook 3 times
+
+Every message is one a citizen could send that has exactly one reply (thanks, bye, bot
+challenge in Hindi, English and Hinglish), so a missing reply is "lost" and a second
+reply "duplicated".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+MESSAGES = [
+    "thank you so much",
+    "धन्यवाद जी",
+    "shukriya bhai",
+    "are you a bot?",
+    "क्या आप रोबोट हैं",
+    "kya tum robot ho",
+    "bye",
+    "अलविदा",
+]
+NUMBER_ID = "100001"
+
+
+@dataclass
+class Run:
+    name: str
+    sent: int = 0
+    latencies: list[float] = field(default_factory=list)
+    lost: int = 0
+    duplicated: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    def row(self) -> str:
+        throughput = len(self.latencies) / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.name:<22}{self.sent:>7}{throughput:>10.1f}{self.percentile(50):>9.0f}"
+            f"{self.percentile(95):>9.0f}{self.percentile(99):>9.0f}{self.lost:>7}"
+            f"{self.duplicated:>7}{self.errors:>7}{self.peak_mb:>9.0f}"
+        )
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def citizen(i: int) -> str:
+    return f"9198{i:08d}"
+
+
+async def whatsapp_run(emulator_url: str, rate: float, seconds: float, citizens: int) -> Run:
+    run = Run("whatsapp connector")
+    pending: dict[str, deque[float]] = defaultdict(deque)
+    done = asyncio.Event()
+
+    async def listen(session: aiohttp.ClientSession, ready: asyncio.Event) -> None:
+        async with session.get(f"{emulator_url}/simulator/events", timeout=None) as response:
+            ready.set()
+            async for raw in response.content:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("data:"):
+                    continue
+                event = json.loads(line[5:])
+                entry = event.get("entry") or {}
+                if event.get("event") != "message" or entry.get("direction") != "out":
+                    continue
+                queue = pending.get(str(entry.get("wa_id")))
+                if queue:
+                    run.latencies.append(time.monotonic() - queue.popleft())
+                else:
+                    run.duplicated += 1
+                if done.is_set() and not any(pending.values()):
+                    return
+
+    async with aiohttp.ClientSession() as session:
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(session, ready))
+        await ready.wait()
+        start = time.monotonic()
+        total = int(rate * seconds)
+
+        async def send(i: int) -> None:
+            wa_id = citizen(i % citizens)
+            pending[wa_id].append(time.monotonic())
+            body = {
+                "from": wa_id,
+                "to": NUMBER_ID,
+                "type": "text",
+                "text": MESSAGES[i % len(MESSAGES)],
+            }
+            try:
+                async with session.post(f"{emulator_url}/simulator/send", json=body) as answer:
+                    if answer.status != 200:
+                        run.errors += 1
+            except aiohttp.ClientError:
+                run.errors += 1
+
+        tasks = []
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(i)))
+        await asyncio.gather(*tasks)
+        run.sent = total
+        done.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(listener), timeout=30)
+        except asyncio.TimeoutError:
+            listener.cancel()
+        run.seconds = time.monotonic() - start
+        run.lost = sum(len(q) for q in pending.values())
+    return run
+
+
+async def rest_run(rest_url: str, rate: float, seconds: float, citizens: int) -> Run:
+    run = Run("stock REST channel")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        start = time.monotonic()
+        total = int(rate * seconds)
+
+        async def send(i: int) -> None:
+            body = {
+                "sender": f"rest{citizen(i % citizens)}",
+                "message": MESSAGES[i % len(MESSAGES)],
+            }
+            began = time.monotonic()
+            try:
+                async with session.post(f"{rest_url}/webhooks/rest/webhook", json=body) as answer:
+                    replies = await answer.json(content_type=None)
+                    if answer.status != 200:
+                        run.errors += 1
+                    elif not replies:
+                        run.lost += 1
+                    else:
+                        run.latencies.append(time.monotonic() - began)
+                        run.duplicated += max(0, len(replies) - 1)
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                run.errors += 1
+
+        tasks = []
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(i)))
+        await asyncio.gather(*tasks)
+        run.sent = total
+        run.seconds = time.monotonic() - start
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=80.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--citizens", type=int, default=400)
+    parser.add_argument("--duplicates", type=int, default=1, help="webhook copies Meta sends")
+    parser.add_argument("--no-rest", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    from scripts.stack import running_stack
+
+    runs = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_stack(Path(tmp), with_rest=not args.no_rest) as stack,
+    ):
+        if args.duplicates > 1:
+            stack.emulator.configure(duplicates=args.duplicates)
+        warm = asyncio.run(whatsapp_run(stack.emulator.url, 10, 2, 10))
+        print(f"warm-up: {len(warm.latencies)} replies", flush=True)
+        result = asyncio.run(
+            whatsapp_run(stack.emulator.url, args.rate, args.seconds, args.citizens)
+        )
+        result.peak_mb = peak_rss_mb(stack.rasa_pid)
+        runs.append(result)
+        if stack.rest_url and stack.rest_pid:
+            asyncio.run(rest_run(stack.rest_url, 10, 2, 10))
+            rest = asyncio.run(rest_run(stack.rest_url, args.rate, args.seconds, args.citizens))
+            rest.peak_mb = peak_rss_mb(stack.rest_pid)
+            runs.append(rest)
+    print()
+    print(
+        f"target {args.rate:.0f} msg/s for {args.seconds:.0f} s, {args.citizens} citizens, "
+        f"webhook copies {args.duplicates}; latency = message handed over -> reply received"
+    )
+    print(
+        f"{'channel':<22}{'sent':>7}{'msg/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'lost':>7}{'dup':>7}{'errors':>7}{'peak MB':>9}"
+    )
+    for run in runs:
+        print(run.row())
+    if len(runs) == 2 and runs[1].latencies and runs[0].latencies:
+        ratio = statistics.median(runs[0].latencies) / statistics.median(runs[1].latencies)
+        print(
+            f"\np50 latency whatsapp/REST = {ratio:.2f} (the connector's path also includes "
+            "the emulator's Graph API and webhook hop)"
+        )
+
+
+if __name__ == "__main__":
+    main()

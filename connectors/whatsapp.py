@@ -1,0 +1,488 @@
+"""WhatsApp Cloud API channel for Rasa: safe intake, exactly-once turns, rich replies.
+
+Intake (POST /webhooks/whatsapp/webhook):
+1. the X-Hub-Signature-256 HMAC-SHA256 of the raw body is checked in constant time
+   (401 otherwise); bodies over 3 MB are refused;
+2. every message of the batch is stored in the channel's database, unique by its wamid,
+   with any Aadhaar number already masked (``service_catalogue.validation``), and
+   statuses are recorded (never moving backwards) — only then is 200 answered;
+3. a background worker per citizen claims that citizen's messages one at a time, oldest
+   first (after a short window that lets a shuffled batch settle), and hands each to
+   Rasa exactly once; different citizens run in parallel. A message claimed by a
+   process that died is processed again after a while; one that keeps failing is
+   answered with an apology instead of silence.
+
+Button and list replies only act as payloads when the id is one this channel issued to
+that citizen; files are fetched from the Graph media endpoint, checked (MIME allow-list,
+magic bytes, size, sha256) and stored outside any web root before Rasa sees a
+reference to them. Audio, video and stickers, a refused file and a message that arrives
+too late to act on are turned into payloads the dialogue answers in the citizen's
+language. Replies go out from the number the citizen wrote to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors import media, rasa_speedups
+from connectors.graph import OUTSIDE_WINDOW, GraphClient
+from connectors.store import ChannelStore, dumps
+from connectors.whatsapp_format import (
+    STATUS_ORDER,
+    Inbound,
+    more_page_payloads,
+    outbound_payloads,
+    parse_webhook,
+)
+from service_catalogue.validation import redact_aadhaar
+
+logger = logging.getLogger(__name__)
+rasa_speedups.install()
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_BODY_BYTES = 3 * 2**20
+WINDOW_SECONDS = 24 * 3600
+PAGE_PREFIX = "__page__:"
+MAX_ATTEMPTS = 3
+# Sent only when the assistant itself cannot answer (Rasa failed three times): there is
+# then no dialogue to render a reply, and silence is worse than this fixed text.
+APOLOGY = (
+    "क्षमा करें, अभी तकनीकी समस्या है। कृपया थोड़ी देर बाद फिर लिखें।\n"
+    "Sorry, we have a technical problem right now. Please write again in a little while."
+)
+
+
+def _env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None or value == "":
+        raise ValueError(f"{name} must be set in the environment for the WhatsApp channel")
+    return value
+
+
+@dataclass
+class Settings:
+    app_secret: str
+    verify_token: str
+    access_token: str
+    graph_url: str
+    db_url: str
+    media_dir: Path
+    # phone_number_id -> department id ("" for the main number, which offers everything)
+    numbers: dict[str, str] = field(default_factory=dict)
+    stale_after_seconds: float = 3600.0
+    reorder_window_seconds: float = 0.1
+    rate_per_number: float = 80.0
+    stuck_after_seconds: float = 300.0
+    update_template: str = "service_update"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any]) -> Settings:
+        numbers = {
+            str(k): str(v or "") for k, v in (credentials.get("phone_numbers") or {}).items()
+        }
+        for item in os.environ.get("WHATSAPP_PHONE_NUMBERS", "").split(","):
+            if ":" in item:
+                number_id, department = item.split(":", 1)
+                numbers[number_id.strip()] = department.strip()
+        return cls(
+            app_secret=_env("WHATSAPP_APP_SECRET"),
+            verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
+            access_token=_env("WHATSAPP_TOKEN"),
+            graph_url=os.environ.get("WHATSAPP_GRAPH_URL")
+            or str(credentials.get("graph_url") or "https://graph.facebook.com/v21.0"),
+            db_url=os.environ.get("WHATSAPP_DB_URL") or f"sqlite:///{ROOT / 'var' / 'whatsapp.db'}",
+            media_dir=Path(os.environ.get("WHATSAPP_MEDIA_DIR") or ROOT / "var" / "media"),
+            numbers=numbers,
+            stale_after_seconds=float(
+                os.environ.get("WHATSAPP_STALE_AFTER_SECONDS")
+                or credentials.get("stale_after_seconds")
+                or 3600
+            ),
+            reorder_window_seconds=float(
+                os.environ.get("WHATSAPP_REORDER_WINDOW_SECONDS")
+                or credentials.get("reorder_window_seconds")
+                or 0.1
+            ),
+            rate_per_number=float(credentials.get("rate_per_number") or 80),
+            update_template=str(credentials.get("update_template") or "service_update"),
+        )
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Meta's X-Hub-Signature-256: 'sha256=' + hex HMAC-SHA256 of the raw body."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256=") :].strip().lower())
+
+
+def _row(message: Inbound) -> dict[str, Any]:
+    body = asdict(message)
+    body["text"] = redact_aadhaar(message.text or "")
+    if body.get("media") and body["media"].get("caption"):
+        body["media"]["caption"] = redact_aadhaar(body["media"]["caption"])
+    return {
+        "message_id": message.message_id,
+        "wa_id": message.wa_id,
+        "phone_number_id": message.phone_number_id,
+        "timestamp": int(message.timestamp),
+        "body": dumps(body),
+    }
+
+
+def _script_language(text: str) -> str:
+    return "hi" if any("\u0900" <= c <= "\u097f" for c in text) else "en"
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(Settings.from_credentials(credentials or {}))
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = ChannelStore(settings.db_url)
+        self.graph = GraphClient(
+            settings.graph_url, settings.access_token, settings.rate_per_number
+        )
+        self._workers: dict[str, asyncio.Task] = {}
+        self._background: set[asyncio.Task] = set()
+        self._recovered = False
+
+    # --- intake ----------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("whatsapp_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            token = request.args.get("hub.verify_token") or ""
+            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
+                token.encode(), self.settings.verify_token.encode()
+            ):
+                return response.text(request.args.get("hub.challenge") or "")
+            return response.text("forbidden", status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request.body or b"", request.headers, on_new_message)
+
+        return webhook
+
+    async def receive(
+        self,
+        raw: bytes,
+        headers: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        if len(raw) > MAX_BODY_BYTES:
+            return response.text("too large", status=413)
+        if not signature_valid(self.settings.app_secret, raw, headers.get("X-Hub-Signature-256")):
+            logger.warning("whatsapp.webhook.bad_signature")
+            return response.text("invalid signature", status=401)
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            logger.warning("whatsapp.webhook.not_json")
+            return response.text("ok")  # signed by Meta but unreadable: a retry cannot help
+        messages, updates = parse_webhook(payload)
+        try:
+            added = self.store.add_inbound([_row(m) for m in messages])
+            for message in messages:
+                self.store.touch_contact(message.wa_id, message.phone_number_id, message.timestamp)
+            for update in updates:
+                self.store.record_status(
+                    update.message_id,
+                    update.recipient_id,
+                    update.phone_number_id,
+                    update.status,
+                    STATUS_ORDER.get(update.status, 0),
+                    int(update.errors[0].get("code", 0)) if update.errors else None,
+                )
+        except Exception:  # noqa: BLE001 - not stored means not acknowledged: Meta retries
+            logger.exception("whatsapp.webhook.store_failed")
+            return response.text("storage unavailable", status=503)
+        self._recover_once(on_new_message)
+        for wa_id in {row["wa_id"] for row in added}:
+            self.schedule(wa_id, on_new_message)
+        return response.text("ok")
+
+    def _recover_once(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """After a restart: messages stored but not yet answered are processed now."""
+        if self._recovered:
+            return
+        self._recovered = True
+        self.store.requeue_stuck(self.settings.stuck_after_seconds)
+        for wa_id in self.store.pending_citizens():
+            self.schedule(wa_id, on_new_message)
+
+    def schedule(self, wa_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if wa_id in self._workers and not self._workers[wa_id].done():
+            return
+        self._workers[wa_id] = asyncio.create_task(self._work(wa_id, on_new_message))
+
+    async def _work(
+        self, wa_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        await asyncio.sleep(self.settings.reorder_window_seconds)
+        while True:
+            row = self.store.next_pending(wa_id)
+            if row is None:
+                self._workers.pop(wa_id, None)  # no await since the check: no message is missed
+                return
+            try:
+                await self._process(row, on_new_message)
+                self.store.finish(row["message_id"])
+            except Exception:  # noqa: BLE001 - never let one message stop the citizen's queue
+                logger.exception("whatsapp.process.failed attempt=%s", row["attempts"])
+                if row["attempts"] < MAX_ATTEMPTS:
+                    self.store.release(row["message_id"])
+                    await asyncio.sleep(2.0 * row["attempts"])
+                else:
+                    self.store.finish(row["message_id"], "failed")
+                    await self.deliver(
+                        row["phone_number_id"], wa_id, {"type": "text", "text": {"body": APOLOGY}}
+                    )
+
+    # --- from a stored message to a Rasa turn -----------------------------------------
+
+    async def _process(
+        self, row: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        message = json.loads(row["body"])
+        wa_id, number = row["wa_id"], row["phone_number_id"]
+        metadata: dict[str, Any] = {
+            "phone_number_id": number,
+            "department": self.settings.numbers.get(number, ""),
+            "message_timestamp": row["timestamp"],
+        }
+        if message.get("profile_name"):
+            metadata["profile_name"] = message["profile_name"]
+        text = await self._text_for_rasa(message, wa_id, number, metadata)
+        if text is None:
+            return
+        output = WhatsAppOutput(self, number)
+        await on_new_message(
+            UserMessage(
+                text,
+                output,
+                wa_id,
+                input_channel=self.name(),
+                message_id=row["message_id"],
+                metadata=metadata,
+            )
+        )
+
+    async def _text_for_rasa(
+        self, message: dict[str, Any], wa_id: str, number: str, metadata: dict[str, Any]
+    ) -> str | None:
+        """What Rasa reads for this message; None when the channel answers it itself."""
+        age = time.time() - int(message.get("timestamp") or 0)
+        if age > self.settings.stale_after_seconds:
+            metadata.update(trusted_payload=True, stale_seconds=int(age))
+            return "/stale_message"
+        kind = message.get("kind")
+        if kind == "reply":
+            payload = self.store.payload_for(wa_id, message.get("reply_id") or "")
+            if payload is None:  # not a button we issued to this citizen: plain text
+                return str(message.get("text") or "")
+            if payload.startswith(PAGE_PREFIX):
+                await self._next_page(number, wa_id, payload[len(PAGE_PREFIX) :])
+                return None
+            if payload.startswith("/"):
+                metadata["trusted_payload"] = True
+            return payload
+        if kind == "media":
+            return await self._media_for_rasa(message, metadata)
+        if kind == "location":
+            location = message.get("location") or {}
+            metadata["location"] = location
+            described = location.get("address") or location.get("name")
+            return str(described or f"{location.get('latitude')}, {location.get('longitude')}")
+        if kind == "unsupported":
+            metadata["trusted_payload"] = True
+            return "/unsupported_message"
+        return str(message.get("text") or "")
+
+    async def _media_for_rasa(self, message: dict[str, Any], metadata: dict[str, Any]) -> str:
+        info = message.get("media") or {}
+        declared = str(info.get("mime_type") or "").split(";")[0].strip()
+        limit = media.ALLOWED.get(declared, ("", 0))[1]
+        checked: media.Checked
+        if not limit:
+            checked = media.Checked(False, "mime_not_allowed", None, None, 0)
+        else:
+            try:
+                _, data = await self.graph.download_media(str(info.get("id")), limit)
+                checked = media.check_upload(data, declared, info.get("sha256"), limit)
+            except ValueError as error:
+                code = "too_large" if str(error) == "too_large" else "download_failed"
+                checked = media.Checked(False, code, None, None, 0)
+        if not checked.ok:
+            metadata["trusted_payload"] = True
+            return f'/upload_rejected{{"upload_error": "{checked.error}"}}'
+        reference = media.store(
+            data, self.settings.media_dir, str(checked.sha256_hex), str(checked.mime_type)
+        )
+        metadata["attachment"] = {
+            "storage_ref": reference,
+            "mime_type": checked.mime_type,
+            "sha256": checked.sha256_hex,
+            "size": checked.size,
+            "filename": str(info.get("filename") or Path(reference).name)[:200],
+        }
+        caption = str(message.get("text") or info.get("caption") or "").strip()
+        if caption:
+            return caption
+        metadata["trusted_payload"] = True
+        return "/inform"
+
+    async def _next_page(self, number: str, wa_id: str, remaining_json: str) -> None:
+        language = _script_language(remaining_json)
+        for body in more_page_payloads(
+            wa_id, remaining_json, lambda p: self.store.issue(wa_id, p), language, ""
+        ):
+            await self.deliver(number, wa_id, body)
+
+    # --- sending ---------------------------------------------------------------------
+
+    def inside_window(self, wa_id: str, number: str) -> bool:
+        last = self.store.last_inbound_at(wa_id, number)
+        return last is not None and time.time() - last < WINDOW_SECONDS
+
+    def template_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An approved utility template carrying the text, for outside the 24-hour window."""
+        text = str(
+            (body.get("text") or {}).get("body")
+            or (body.get("interactive") or {}).get("body", {}).get("text")
+            or ""
+        )
+        return {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": body.get("to"),
+            "type": "template",
+            "template": {
+                "name": self.settings.update_template,
+                "language": {"code": _script_language(text)},
+                "components": [
+                    {"type": "body", "parameters": [{"type": "text", "text": text[:1000]}]}
+                ],
+            },
+        }
+
+    async def deliver(self, number: str, wa_id: str, body: dict[str, Any]) -> str | None:
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": wa_id,
+            **body,
+        }
+        body = await self._upload_links(number, body)
+        if body.get("type") != "template" and not self.inside_window(wa_id, number):
+            body = self.template_for(body)
+        result = await self.graph.send(number, body)
+        if not result.ok and result.error_code == OUTSIDE_WINDOW and body.get("type") != "template":
+            result = await self.graph.send(number, self.template_for(body))
+        if result.ok and result.message_id:
+            self.store.record_sent(result.message_id, wa_id, number)
+            return result.message_id
+        logger.warning("whatsapp.deliver.failed code=%s", result.error_code)
+        return None
+
+    async def _upload_links(self, number: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Files the bot sends (certificates) are uploaded through the media API."""
+        kind = body.get("type")
+        if kind not in ("document", "image") or "link" not in (body.get(kind) or {}):
+            return body
+        part = dict(body[kind])
+        try:
+            data = await self.graph.fetch_url(str(part["link"]), 100 * 2**20)
+            mime = "application/pdf" if data.startswith(b"%PDF") else "image/jpeg"
+            if kind == "image" and data.startswith(b"\x89PNG"):
+                mime = "image/png"
+            filename = str(
+                part.get("filename") or ("document.pdf" if kind == "document" else "image")
+            )
+            media_id = await self.graph.upload_media(number, data, mime, filename)
+        except (ValueError, OSError) as error:
+            logger.warning("whatsapp.media.upload_failed error=%s", type(error).__name__)
+            return body  # let the Graph API fetch the link itself
+        part.pop("link")
+        part["id"] = media_id
+        return {**body, kind: part}
+
+
+class WhatsAppOutput(OutputChannel):
+    """Sends Rasa's replies from the number the citizen wrote to."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    def __init__(self, channel: WhatsAppInput, phone_number_id: str) -> None:
+        self.channel = channel
+        self.phone_number_id = phone_number_id
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        text = str(message.get("text") or "")
+        bodies = outbound_payloads(
+            recipient_id,
+            dict(message),
+            lambda payload: self.channel.store.issue(recipient_id, payload),
+            _script_language(text),
+        )
+        for body in bodies:
+            await self.channel.deliver(self.phone_number_id, recipient_id, body)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {"text": text, "buttons": buttons})
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {"text": text, "buttons": quick_replies})
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"image": image})
+
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"attachment": attachment})
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {"custom": json_message})
+
+    async def send_elements(
+        self, recipient_id: str, elements: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {"elements": elements})
