@@ -136,7 +136,7 @@ async def whatsapp_run(emulator_url: str, rate: float, seconds: float, citizens:
         run.sent = total
         done.set()
         try:
-            await asyncio.wait_for(asyncio.shield(listener), timeout=30)
+            await asyncio.wait_for(asyncio.shield(listener), timeout=180)
         except asyncio.TimeoutError:
             listener.cancel()
         run.seconds = time.monotonic() - start
