@@ -72,6 +72,25 @@ async def one_application(
     return None
 
 
+async def chosen_application(
+    dispatcher: CollectingDispatcher, tracker: Tracker, status: str, none_response: str
+) -> dict[str, Any] | None:
+    """The application the citizen named, else their newest one in ``status``; None
+    after telling them why there is none."""
+    application_id = application_id_from(tracker)
+    if application_id:
+        return await one_application(dispatcher, tracker, application_id)
+    ok, applications = await own_applications(tracker)
+    if not ok:
+        dispatcher.utter_message(response="utter_backend_unavailable")
+        return None
+    matching = [a for a in applications if a.get("status") == status]
+    if not matching:
+        dispatcher.utter_message(response=none_response)
+        return None
+    return matching[0]
+
+
 class ActionCheckStatus(Action):
     def name(self) -> str:
         return "action_check_status"
@@ -103,21 +122,11 @@ class ActionPayFee(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        application_id = application_id_from(tracker)
-        if application_id:
-            application = await one_application(dispatcher, tracker, application_id)
-            if application is None:
-                return []
-        else:
-            ok, applications = await own_applications(tracker)
-            if not ok:
-                dispatcher.utter_message(response="utter_backend_unavailable")
-                return []
-            pending = [a for a in applications if a.get("status") == "payment_pending"]
-            if not pending:
-                dispatcher.utter_message(response="utter_nothing_to_pay")
-                return []
-            application = pending[0]
+        application = await chosen_application(
+            dispatcher, tracker, "payment_pending", "utter_nothing_to_pay"
+        )
+        if application is None:
+            return []
         application_id = str(application["application_id"])
         if application.get("paid") or application.get("status") != "payment_pending":
             dispatcher.utter_message(response="utter_already_paid", application_id=application_id)
@@ -151,21 +160,11 @@ class ActionDownloadCertificate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         language = lang(tracker)
-        application_id = application_id_from(tracker)
-        if application_id:
-            application = await one_application(dispatcher, tracker, application_id)
-            if application is None:
-                return []
-        else:
-            ok, applications = await own_applications(tracker)
-            if not ok:
-                dispatcher.utter_message(response="utter_backend_unavailable")
-                return []
-            approved = [a for a in applications if a.get("status") == "approved"]
-            if not approved:
-                dispatcher.utter_message(response="utter_no_certificates")
-                return []
-            application = approved[0]
+        application = await chosen_application(
+            dispatcher, tracker, "approved", "utter_no_certificates"
+        )
+        if application is None:
+            return []
         variables = status_variables(application, language)
         if application.get("status") != "approved":
             dispatcher.utter_message(response="utter_certificate_not_ready", **variables)
