@@ -17,7 +17,7 @@ from sanic.response import json as json_response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backends import certificates, edistrict, grievances, openapi, payments
+from backends import certificates, citizens, edistrict, grievances, openapi, payments
 from backends.config import Settings
 from backends.db import Database, Event, iso
 from backends.web import ApiError, Context, context, officer
@@ -97,6 +97,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/payments/webhook", payments.webhook),
     ("GET", "/pay/<order_id>", payments.pay_page),
     ("POST", "/pay/<order_id>", payments.pay_submit),
+    ("GET", "/citizens/<citizen_id>/preferences", citizens.get_preferences),
+    ("PUT", "/citizens/<citizen_id>/preferences", citizens.put_preferences),
     ("POST", "/grievances", grievances.create_grievance),
     ("GET", "/grievances", grievances.list_grievances),
     ("POST", "/grievances/escalate-due", grievances.escalate_due_route),

@@ -206,6 +206,20 @@ class Feedback(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+class Preference(Base):
+    """What a citizen agreed to receive: broadcasts and reminders (STOP turns both off).
+
+    Status notifications about the citizen's own applications are not governed here:
+    they continue after STOP (see docs/backends-api.md, "Citizens").
+    """
+
+    __tablename__ = "citizen_preferences"
+    citizen_id = Column(String(64), primary_key=True)
+    broadcasts = Column(Boolean, nullable=False, default=True)
+    reminders = Column(Boolean, nullable=False, default=True)
+    updated_at = Column(DateTime, nullable=False)
+
+
 class Database:
     """Engine plus :meth:`run`, the one way code touches the database."""
 

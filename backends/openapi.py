@@ -205,6 +205,13 @@ _SCHEMAS: dict[str, Any] = {
         resolved_at={"type": "string", "format": "date-time", "nullable": True},
         closed_at={"type": "string", "format": "date-time", "nullable": True},
     ),
+    "Preferences": _obj(
+        ["citizen_id", "broadcasts", "reminders"],
+        citizen_id=_STR,
+        broadcasts={"type": "boolean"},
+        reminders={"type": "boolean"},
+        updated_at={"type": "string", "format": "date-time", "nullable": True},
+    ),
     "Feedback": _obj(
         ["feedback_id", "rating"],
         feedback_id=_INT,
@@ -576,6 +583,23 @@ _PATHS: dict[str, Any] = {
             security=_TOKEN,
             tags=["grievances"],
         )
+    },
+    "/citizens/{citizen_id}/preferences": {
+        "get": _op(
+            "Whether the citizen accepts broadcasts and reminders (STOP turns both off)",
+            {"200": _json(_ref("Preferences"), "the preferences"), **_errors(401, 404)},
+            params=[_path_param("citizen_id"), *_CITIZEN],
+            security=_TOKEN,
+            tags=["citizens"],
+        ),
+        "put": _op(
+            "Change them (STOP / START); the service token may change only its own citizen",
+            {"200": _json(_ref("Preferences"), "updated"), **_errors(400, 401, 403, 404)},
+            params=[_path_param("citizen_id"), *_CITIZEN],
+            body=_body(_obj([], broadcasts={"type": "boolean"}, reminders={"type": "boolean"})),
+            security=_TOKEN,
+            tags=["citizens"],
+        ),
     },
     "/feedback": {
         "post": _op(

@@ -556,8 +556,9 @@ def test_clients_are_built_once_from_config(monkeypatch):
         assert shared.grievance.base_url == shared.feedback.base_url == "http://grievance.test"
         assert shared.edistrict.timeout == (1.0, 3.0)
         assert shared.payments.retries == 4
+        assert shared.citizens.base_url == "http://edistrict.test"
         sessions = {id(c.session) for c in vars(shared).values()}
-        assert len(sessions) == 4
+        assert len(sessions) == 5  # one Session per client
     finally:
         reset_clients()
 

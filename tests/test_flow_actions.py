@@ -316,3 +316,34 @@ async def test_feedback_rating(typed, rating):
         typed, CollectingDispatcher(), tracker(active="feedback_form"), {}
     )
     assert result == {"feedback_rating": rating}
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "intent, wanted, reply",
+    [("opt_out", False, "utter_opted_out"), ("opt_in", True, "utter_opted_in")],
+)
+async def test_stop_and_start_are_recorded(intent, wanted, reply):
+    from actions.messages import ActionSetMessages
+
+    url = f"{BASE}/citizens/{CITIZEN}/preferences"
+    responses.put(url, json={"broadcasts": wanted, "reminders": wanted})
+    dispatcher = CollectingDispatcher()
+    await ActionSetMessages().run(dispatcher, tracker(intent=intent, active=None), {})
+    assert responses_of(dispatcher) == [reply]
+    assert json.loads(responses.calls[0].request.body) == {
+        "broadcasts": wanted,
+        "reminders": wanted,
+    }
+
+
+@responses.activate
+async def test_stop_is_retried_when_the_backend_blinks():
+    from actions.messages import ActionSetMessages
+
+    url = f"{BASE}/citizens/{CITIZEN}/preferences"
+    responses.put(url, status=503)
+    responses.put(url, json={"broadcasts": False, "reminders": False})
+    dispatcher = CollectingDispatcher()
+    await ActionSetMessages().run(dispatcher, tracker(intent="opt_out", active=None), {})
+    assert responses_of(dispatcher) == ["utter_opted_out"]

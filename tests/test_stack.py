@@ -110,3 +110,18 @@ def test_duplicated_webhooks_give_one_reply(stack):
         stack.emulator.configure(duplicates=1)
     assert len(out) == 1
     assert "bot" in body_text(out[0])
+
+
+def test_stop_is_recorded_for_broadcasts_and_reminders(stack):
+    import requests
+
+    wa_id = "919810000106"
+    stack.emulator.citizen_says("STOP", wa_id=wa_id)
+    out = replies(stack, wa_id, at_least=1)
+    assert "START" in body_text(out[0])
+    preferences = requests.get(
+        f"{stack.backend.url}/citizens/{wa_id}/preferences",
+        headers=stack.backend.officer(),
+        timeout=5,
+    ).json()
+    assert (preferences["broadcasts"], preferences["reminders"]) == (False, False)

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from actions.api.base import ApiResult, BaseClient
+from actions.api.citizens import CitizensClient
 from actions.api.edistrict import EDistrictClient
 from actions.api.grievance import FeedbackClient, GrievanceClient
 from actions.api.payments import PaymentsClient
@@ -18,6 +19,7 @@ from actions.api.payments import PaymentsClient
 __all__ = [
     "ApiResult",
     "BaseClient",
+    "CitizensClient",
     "Clients",
     "EDistrictClient",
     "FeedbackClient",
@@ -36,6 +38,7 @@ class Clients:
     payments: PaymentsClient
     grievance: GrievanceClient
     feedback: FeedbackClient
+    citizens: CitizensClient
 
 
 _lock = threading.Lock()
@@ -53,6 +56,7 @@ def clients() -> Clients:
                     payments=PaymentsClient.from_config(),
                     grievance=GrievanceClient.from_config(),
                     feedback=FeedbackClient.from_config(),
+                    citizens=CitizensClient.from_config(),
                 )
     return _clients
 
@@ -65,4 +69,5 @@ def reset_clients() -> None:
             for client in (_clients.edistrict, _clients.payments, _clients.grievance):
                 client.close()
             _clients.feedback.close()
+            _clients.citizens.close()
         _clients = None
