@@ -347,3 +347,26 @@ async def test_stop_is_retried_when_the_backend_blinks():
     dispatcher = CollectingDispatcher()
     await ActionSetMessages().run(dispatcher, tracker(intent="opt_out", active=None), {})
     assert responses_of(dispatcher) == ["utter_opted_out"]
+
+
+@responses.activate
+async def test_data_summary_counts_what_is_held_and_masks_the_number():
+    from actions.data_rights import ActionDataSummary
+
+    responses.get(f"{BASE}/edistrict/applications", json={"applications": [{}, {}]})
+    responses.get(f"{BASE}/grievances", json={"grievances": [{}]})
+    responses.get(f"{BASE}/citizens/{CITIZEN}/preferences", json={"broadcasts": False})
+    slots = {
+        "consent_given": True,
+        "consent_version": "2026-11",
+        "consent_time": "2026-11-20T10:00:00+00:00",
+    }
+    dispatcher = CollectingDispatcher()
+    await ActionDataSummary().run(
+        dispatcher, tracker(slots, intent="data_summary", active=None), {}
+    )
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_data_summary"
+    assert (message["applications"], message["grievances"], message["messages"]) == (2, 1, "❌")
+    assert message["number"] == "XXXXXX0001" and CITIZEN not in json.dumps(message)
+    assert message["consent_date"] == "20-11-2026"
