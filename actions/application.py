@@ -25,6 +25,7 @@ from service_catalogue import Field, Service
 from service_catalogue.validation import check
 
 MAX_FAILURES = 3
+_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 # Messages that leave the form for a moment (rules answer them, then the form resumes).
 DIGRESSIONS = frozenset(
     {"cancel", "check_status", "service_info", "talk_to_human", "withdraw_consent"}
@@ -41,6 +42,8 @@ FORM_SLOTS = (
     "form_documents",
     "form_failures",
     "application_key",
+    "editing",
+    "edit_field",
     "requested_slot",
     # the other forms, so that one reset leaves nothing half-filled behind
     "grievance_category",
@@ -103,6 +106,8 @@ class ValidateApplicationForm(FormValidationAction):
             slots.append("field_value")
         if service.documents:
             slots.append("document_ref")
+        if tracker.get_slot("editing"):
+            slots.append("edit_field")
         return [*slots, "application_confirmed"]
 
     async def validate_service(
@@ -212,14 +217,33 @@ class ValidateApplicationForm(FormValidationAction):
     async def validate_application_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        service = current_service(tracker)
-        if value is True or service is None:
+        if value is True or current_service(tracker) is None:
             return {"application_confirmed": value}
-        dispatcher.utter_message(response="utter_application_editing")
+        return {"application_confirmed": None, "editing": True, "edit_field": None}
+
+    async def validate_edit_field(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The detail to change (a tapped field id, or its number): only it is asked again."""
+        service = current_service(tracker)
+        if service is None:
+            return {"edit_field": None, "editing": False}
+        text = str(value or "").strip().translate(_DIGITS)
+        fields = service.fields
+        field = next((f for f in fields if f.id == text), None)
+        if field is None and text.isdigit() and 1 <= int(text) <= len(fields):
+            field = fields[int(text) - 1]
+        if field is None:
+            dispatcher.utter_message(response="utter_invalid_choice_unknown")
+            return {"edit_field": None}
+        answers = answers_of(tracker, service)
+        values = {k: v for k, v in answers["values"].items() if k != field.id}
+        display = {k: v for k, v in answers["display"].items() if k != field.id}
         return {
-            "application_confirmed": None,
+            "edit_field": None,
+            "editing": False,
             "field_value": None,
-            "form_answers": {"service": service.id, "values": {}, "display": {}},
+            "form_answers": {"service": service.id, "values": values, "display": display},
         }
 
 
@@ -283,6 +307,25 @@ class ActionAskDocumentRef(Action):
         if not document.required:
             dispatcher.utter_message(response="utter_skip_hint")
         dispatcher.utter_message(response="utter_ask_document", document=document.title(language))
+        return []
+
+
+class ActionAskEditField(Action):
+    def name(self) -> str:
+        return "action_ask_edit_field"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        service = current_service(tracker)
+        if service is None:
+            return []
+        language = lang(tracker)
+        buttons = [
+            {"title": f"{i}. {field.ask(language)}", "payload": field.id}
+            for i, field in enumerate(service.fields, start=1)
+        ]
+        dispatcher.utter_message(response="utter_ask_edit_field", buttons=buttons)
         return []
 
 

@@ -51,6 +51,14 @@ async def test_apply_pay_approve_download(agent, backend):
     assert "DL04 20110012345" in summary["text"]
     assert [b["payload"] for b in summary["buttons"]] == ["/affirm", "/deny", "/cancel"]
 
+    # change one detail: only that question comes back, then the summary again
+    replies = await say(agent, citizen, "/deny", TRUSTED)
+    assert [b["payload"] for b in replies[-1]["buttons"]][-1] == "address"
+    replies = await say(agent, citizen, "4")
+    assert "4/4" in replies[-1]["text"]
+    replies = await say(agent, citizen, "मकान 7, गली 2, शाहदरा, दिल्ली")
+    assert "शाहदरा" in replies[-1]["text"] and "DL04 20110012345" in replies[-1]["text"]
+
     replies = await say(agent, citizen, "/affirm", TRUSTED)
     text = replies[-1]["text"]
     application_id = re.search(r"APP-\d{4}-\d{6}", text).group(0)

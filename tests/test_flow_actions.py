@@ -175,14 +175,30 @@ async def test_document_step_needs_a_file():
     assert result["form_documents"] == {"identity_proof": upload}
 
 
-async def test_edit_on_the_summary_starts_the_questions_again():
-    dispatcher = CollectingDispatcher()
-    slots = tanker({"delivery_address": "12 Gali 4, Laxmi Nagar"})
-    result = await ValidateApplicationForm().validate_application_confirmed(
-        False, dispatcher, tracker(slots), {}
+async def test_change_details_asks_which_one_and_re_asks_only_it():
+    from actions.application import ActionAskEditField
+
+    form = ValidateApplicationForm()
+    values = {"delivery_address": "12 Gali 4, Laxmi Nagar", "pin_code": "110092"}
+    result = await form.validate_application_confirmed(
+        False, CollectingDispatcher(), tracker(tanker(values)), {}
     )
-    assert result["form_answers"]["values"] == {}
-    assert responses_of(dispatcher) == ["utter_application_editing"]
+    assert result == {"application_confirmed": None, "editing": True, "edit_field": None}
+    slots = {**tanker(values), **result}
+    assert "edit_field" in await form.required_slots([], CollectingDispatcher(), tracker(slots), {})
+    dispatcher = CollectingDispatcher()
+    await ActionAskEditField().run(dispatcher, tracker(slots), {})
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == [
+        "delivery_address",
+        "pin_code",
+    ]
+    result = await form.validate_edit_field("२", CollectingDispatcher(), tracker(slots), {})
+    assert result["form_answers"]["values"] == {"delivery_address": "12 Gali 4, Laxmi Nagar"}
+    assert result["editing"] is False and result["field_value"] is None
+    dispatcher = CollectingDispatcher()
+    bad = await form.validate_edit_field("99", dispatcher, tracker(slots), {})
+    assert bad == {"edit_field": None}
+    assert responses_of(dispatcher) == ["utter_invalid_choice_unknown"]
 
 
 def completed_tanker():
