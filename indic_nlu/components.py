@@ -46,21 +46,8 @@ def _normalized(message: Message, attribute: str) -> Normalized:
     return normalize(message.get(attribute) or "")
 
 
-# Set by our channels (connectors/) on a message that is a button or list payload the
-# bot itself issued; everything else is free text typed by a citizen.
-TRUSTED_PAYLOAD = "trusted_payload"
-_INTENT_PREFIX = "/"
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class FreeTextGuard(GraphComponent):
-    """Stops typed text such as ``/apply_service{"service":"x"}`` acting as a payload.
-
-    Rasa reads any text starting with "/" as an intent with confidence 1.0. Only a
-    payload our channel vouches for (metadata ``trusted_payload``) keeps that power;
-    typed text loses its leading slashes and goes through the classifier like any other
-    message.
-    """
+class _MessageProcessor(GraphComponent):
+    """A component without configuration or trained state that only processes messages."""
 
     @classmethod
     def create(
@@ -69,11 +56,28 @@ class FreeTextGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> FreeTextGuard:
+    ) -> _MessageProcessor:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+# Set by our channels (connectors/) on a message that is a button or list payload the
+# bot itself issued; everything else is free text typed by a citizen.
+TRUSTED_PAYLOAD = "trusted_payload"
+_INTENT_PREFIX = "/"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class FreeTextGuard(_MessageProcessor):
+    """Stops typed text such as ``/apply_service{"service":"x"}`` acting as a payload.
+
+    Rasa reads any text starting with "/" as an intent with confidence 1.0. Only a
+    payload our channel vouches for (metadata ``trusted_payload``) keeps that power;
+    typed text loses its leading slashes and goes through the classifier like any other
+    message.
+    """
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -87,22 +91,12 @@ class FreeTextGuard(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class IndicNormalizer(GraphComponent):
+class IndicNormalizer(_MessageProcessor):
     """Normalises Devanagari and Roman text (see ``indic_nlu.text.normalize``).
 
     The citizen's text is kept as typed (names in a form must not be case-folded);
     the normalised form goes beside it with a map back to the typed characters.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> IndicNormalizer:
-        return cls()
 
     def _process(self, message: Message) -> None:
         text = message.get(TEXT)
@@ -168,25 +162,12 @@ def tokenize(normalized: Normalized, original: str, nlp: dict[str, Any]) -> list
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(_MessageProcessor):
     """Adds ``language`` = {code: hi|en|None, script, hinglish, evidence} to the parse.
 
     The action server reads it to set the ``language`` slot; it is a message property,
     not an entity, so it never disturbs entity evaluation.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -196,26 +177,13 @@ class LanguageDetector(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class WordlessMessageClassifier(GraphComponent):
+class WordlessMessageClassifier(_MessageProcessor):
     """A message with no letters or digits (empty, emoji, punctuation) is not guessed.
 
     Without this, a classifier still picks its likeliest intent for "😀😀" (often
     ``affirm``), and an emoji would count as consent. Such messages get ``nlu_fallback``
     with full confidence, and the assistant asks the citizen to write in words.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> WordlessMessageClassifier:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
