@@ -30,6 +30,16 @@ class SendResult:
     error_code: int | None = None
     status: int = 0
 
+    @property
+    def retryable(self) -> bool:
+        """WhatsApp is down, throttling or pacing this citizen: the same send may work later."""
+        return self.error_code in (THROTTLED, PAIR_RATE) or self.status == 0 or self.status >= 500
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds a caller should wait before trying again."""
+        return 6 if self.error_code == PAIR_RATE else 5 if self.error_code == THROTTLED else 10
+
 
 @dataclass
 class Pacer:
@@ -87,23 +97,30 @@ class GraphClient:
             self._pacers[phone_number_id] = Pacer(self._rate)
         return self._pacers[phone_number_id]
 
-    async def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult:
+    async def send(
+        self, phone_number_id: str, body: dict[str, Any], max_retries: int | None = None
+    ) -> SendResult:
+        """Sends one message; ``max_retries`` overrides the client's (0: one attempt)."""
         url = f"{self.base_url}/{phone_number_id}/messages"
         backoff = 1.0
         result = SendResult(False)
-        for attempt in range(self._max_retries + 1):
+        retries = self._max_retries if max_retries is None else max_retries
+        for attempt in range(retries + 1):
+            if attempt:
+                logger.info("graph.send.retry attempt=%s code=%s", attempt, result.error_code)
             await self._pacer(phone_number_id).wait()
             result = await self._post_json(url, body)
             if result.ok or result.error_code == OUTSIDE_WINDOW:
                 return result
+            if not result.retryable:
+                return result  # a refusal that a retry cannot fix (bad request)
+            if attempt == retries:
+                break
             if result.error_code == PAIR_RATE:
                 await asyncio.sleep(self._pair_wait)
-            elif result.error_code == THROTTLED or result.status == 0 or result.status >= 500:
+            else:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
-            else:
-                return result  # a refusal that a retry cannot fix (bad request)
-            logger.info("graph.send.retry attempt=%s code=%s", attempt + 1, result.error_code)
         return result
 
     async def _post_json(self, url: str, body: dict[str, Any]) -> SendResult:

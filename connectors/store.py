@@ -1,4 +1,6 @@
-"""Durable state of the WhatsApp channel: the inbox, issued button ids, delivery statuses.
+"""Durable state of the WhatsApp channel: the inbox, issued button ids, delivery statuses,
+notifications sent for other services (by idempotency key), officers' handoffs and
+erasure requests.
 
 Every inbound message is written here (unique by its wamid) before the webhook is
 acknowledged; a worker then claims it with an atomic UPDATE, so a message delivered
@@ -8,6 +10,8 @@ SQLite by default (``var/whatsapp.db``), any SQLAlchemy URL (PostgreSQL in produ
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -35,6 +39,8 @@ inbox = sa.Table(
     sa.Column("claimed_at", sa.Float),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
 )
+
+busy = inbox.alias("busy")
 
 issued = sa.Table(
     "whatsapp_issued_payloads",
@@ -65,14 +71,53 @@ contacts = sa.Table(
     sa.Column("last_inbound_at", sa.BigInteger, nullable=False),
 )
 
+notifications = sa.Table(
+    "whatsapp_notifications",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    # sending (claimed by a request) -> sent (answer kept: the same key gets it again)
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=False),
+    sa.Column("answer", sa.Text),
+)
+
+handoffs = sa.Table(
+    "whatsapp_handoffs",
+    metadata,
+    sa.Column("wa_id", sa.String(32), primary_key=True),
+    sa.Column("officer_id", sa.String(100), nullable=False),
+    sa.Column("officer_name", sa.String(200), nullable=False),
+    sa.Column("department", sa.String(100), nullable=False),
+    sa.Column("since", sa.Float, nullable=False),
+)
+
+# Keyed by an HMAC of the wa_id: after erasure the number itself is not kept.
+erasures = sa.Table(
+    "whatsapp_erasures",
+    metadata,
+    sa.Column("subject", sa.String(64), primary_key=True),
+    sa.Column("wa_id", sa.String(32)),  # set while pending, cleared when done
+    sa.Column("state", sa.String(16), nullable=False),  # pending | done
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("done_at", sa.Float),
+)
+
+ERASED = "erased"
+
 
 class ChannelStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, subject_key: bytes = b"") -> None:
+        self._subject_key = subject_key
         engine_args: dict[str, Any] = {"future": True}
         if url.startswith("sqlite"):
             engine_args.update(sqlite_engine_kwargs())
+        else:  # a database restart must cost no request: stale connections are replaced
+            engine_args["pool_pre_ping"] = True
         self.engine = sa.create_engine(url, **engine_args)
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.SQLAlchemyError:  # another process created the tables at the same moment
+            metadata.create_all(self.engine)
 
     # --- inbox -----------------------------------------------------------------------
 
@@ -138,12 +183,19 @@ class ChannelStore:
             ]
 
     def next_pending(self, wa_id: str) -> dict[str, Any] | None:
-        """The citizen's oldest unprocessed message, claimed for this worker, or None."""
+        """The citizen's oldest unprocessed message, claimed for this worker, or None.
+
+        None also while another of the citizen's messages is being processed (by any
+        process); that worker takes the next one when it is done.
+        """
         while True:
             with self.engine.begin() as connection:
                 row = connection.execute(
                     sa.select(inbox)
                     .where(inbox.c.wa_id == wa_id, inbox.c.state == "pending")
+                    # one turn at a time per citizen across every Rasa process sharing
+                    # this store: none while another of their messages is in progress
+                    .where(~sa.exists().where(busy.c.wa_id == wa_id, busy.c.state == "processing"))
                     .order_by(inbox.c.timestamp, inbox.c.received_at, inbox.c.message_id)
                     .limit(1)
                 ).first()
@@ -180,6 +232,11 @@ class ChannelStore:
                     .values(state="pending")
                 ).rowcount
             )
+
+    def reachable(self) -> bool:
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return True
 
     def inbox_state(self, message_id: str) -> str | None:
         with self.engine.connect() as connection:
@@ -258,6 +315,189 @@ class ChannelStore:
         with self.engine.connect() as connection:
             value = connection.execute(
                 sa.select(statuses.c.status).where(statuses.c.message_id == message_id)
+            ).scalar()
+        return str(value) if value is not None else None
+
+    def statuses_of(self, message_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(message_ids)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(statuses.c.message_id, statuses.c.status).where(
+                    statuses.c.message_id.in_(ids)
+                )
+            )
+            return {str(r.message_id): str(r.status) for r in rows}
+
+    def latest_number(self, wa_id: str) -> str | None:
+        """The number the citizen most recently wrote to."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.select(contacts.c.phone_number_id)
+                .where(contacts.c.wa_id == wa_id)
+                .order_by(contacts.c.last_inbound_at.desc())
+                .limit(1)
+            ).scalar()
+        return str(value) if value is not None else None
+
+    # --- notifications (idempotent by key) -------------------------------------------
+
+    def claim_notification(self, key: str, stale_after_seconds: float) -> tuple[bool, Any]:
+        """(True, None) if this caller may send; else (False, the first answer or None).
+
+        None means another request is sending it right now. A claim older than
+        ``stale_after_seconds`` (its process died mid-send) may be taken over.
+        """
+        now = time.time()
+        with self.engine.begin() as connection:
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        notifications.insert().values(key=key, state="sending", claimed_at=now)
+                    )
+                return True, None
+            except IntegrityError:
+                pass
+            row = connection.execute(
+                sa.select(notifications).where(notifications.c.key == key)
+            ).first()
+            if row is None:
+                return False, None
+            if row.state == "sent":
+                return False, json.loads(row.answer)
+            taken = connection.execute(
+                notifications.update()
+                .where(
+                    notifications.c.key == key,
+                    notifications.c.state == "sending",
+                    notifications.c.claimed_at < now - stale_after_seconds,
+                )
+                .values(claimed_at=now)
+            ).rowcount
+        return bool(taken), None
+
+    def finish_notification(self, key: str, answer: dict[str, Any]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                notifications.update()
+                .where(notifications.c.key == key)
+                .values(state="sent", answer=dumps(answer))
+            )
+
+    def drop_notification(self, key: str) -> None:
+        """Not sent: the key may be tried again."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                notifications.delete().where(
+                    notifications.c.key == key, notifications.c.state == "sending"
+                )
+            )
+
+    # --- handoffs ----------------------------------------------------------------------
+
+    def handoff(self, wa_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(handoffs).where(handoffs.c.wa_id == wa_id)).first()
+        return dict(row._mapping) if row else None
+
+    def take_handoff(
+        self, wa_id: str, officer_id: str, officer_name: str, department: str
+    ) -> dict[str, Any]:
+        """The conversation's handoff after this officer's attempt to take it."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    handoffs.insert().values(
+                        wa_id=wa_id,
+                        officer_id=officer_id,
+                        officer_name=officer_name,
+                        department=department,
+                        since=time.time(),
+                    )
+                )
+        except IntegrityError:
+            pass
+        current = self.handoff(wa_id)
+        assert current is not None
+        return current
+
+    def release_handoff(self, wa_id: str, officer_id: str) -> bool:
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    handoffs.delete().where(
+                        handoffs.c.wa_id == wa_id, handoffs.c.officer_id == officer_id
+                    )
+                ).rowcount
+            )
+
+    def all_handoffs(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(handoffs).order_by(handoffs.c.since))
+            return [dict(r._mapping) for r in rows]
+
+    # --- erasure -----------------------------------------------------------------------
+
+    def _subject(self, wa_id: str) -> str:
+        return hmac.new(self._subject_key, wa_id.encode(), hashlib.sha256).hexdigest()
+
+    def request_erasure(self, wa_id: str) -> None:
+        values = {"wa_id": wa_id, "state": "pending", "requested_at": time.time(), "done_at": None}
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                erasures.update().where(erasures.c.subject == self._subject(wa_id)).values(**values)
+            ).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(
+                            erasures.insert().values(subject=self._subject(wa_id), **values)
+                        )
+                except IntegrityError:
+                    pass
+
+    def erasure_state(self, wa_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.select(erasures.c.state).where(erasures.c.subject == self._subject(wa_id))
+            ).scalar()
+        return str(value) if value is not None else None
+
+    def pending_erasures(self) -> list[str]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(erasures.c.wa_id).where(erasures.c.state == "pending")
+            )
+            return [str(r[0]) for r in rows if r[0]]
+
+    def erase(self, wa_id: str) -> None:
+        """Removes the citizen's data from the channel's tables and marks the erasure done.
+
+        Inbound messages already processed keep their wamid (a redelivered webhook is
+        still recognised) but lose their text and number; messages not yet processed
+        (written after the erasure was asked for) are kept and start a new conversation.
+        """
+        with self.engine.begin() as connection:
+            connection.execute(
+                inbox.update()
+                .where(inbox.c.wa_id == wa_id, inbox.c.state.in_(("done", "failed")))
+                .values(wa_id=ERASED, body="{}")
+            )
+            connection.execute(
+                statuses.update().where(statuses.c.wa_id == wa_id).values(wa_id=ERASED)
+            )
+            connection.execute(issued.delete().where(issued.c.wa_id == wa_id))
+            connection.execute(contacts.delete().where(contacts.c.wa_id == wa_id))
+            connection.execute(handoffs.delete().where(handoffs.c.wa_id == wa_id))
+            connection.execute(
+                erasures.update()
+                .where(erasures.c.subject == self._subject(wa_id))
+                .values(state="done", wa_id=None, done_at=time.time())
+            )
+
+    def inbox_body(self, message_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.select(inbox.c.body).where(inbox.c.message_id == message_id)
             ).scalar()
         return str(value) if value is not None else None
 

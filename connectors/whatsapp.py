@@ -18,6 +18,13 @@ magic bytes, size, sha256) and stored outside any web root before Rasa sees a
 reference to them. Audio, video and stickers, a refused file and a message that arrives
 too late to act on are turned into payloads the dialogue answers in the citizen's
 language. Replies go out from the number the citizen wrote to.
+
+Every template message goes through the registry (``service_catalogue/templates.py``):
+one that is not registered or has the wrong number of parameters is refused before it
+reaches the Graph API. The internal API for the other services (notifications, delivery
+statuses, erasure, officers' handoff) is in ``connectors/internal.py``; an erasure runs
+in the citizen's worker, after the turn in progress, and while an officer has the
+conversation the citizen's messages are recorded but the bot does not answer them.
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors import media, rasa_speedups
-from connectors.graph import OUTSIDE_WINDOW, GraphClient
+import ops
+from connectors import conversation, media, rasa_speedups
+from connectors.graph import OUTSIDE_WINDOW, GraphClient, SendResult
 from connectors.store import ChannelStore, dumps
 from connectors.whatsapp_format import (
     STATUS_ORDER,
@@ -49,6 +57,7 @@ from connectors.whatsapp_format import (
     outbound_payloads,
     parse_webhook,
 )
+from service_catalogue.templates import Template, TemplateError, Templates, load_templates
 from service_catalogue.validation import redact_aadhaar
 
 logger = logging.getLogger(__name__)
@@ -89,6 +98,20 @@ class Settings:
     rate_per_number: float = 80.0
     stuck_after_seconds: float = 300.0
     update_template: str = "service_update"
+    # bearer of the internal API (connectors/internal.py); empty: the API refuses everyone
+    internal_token: str = ""
+    # the channel's clock (unix seconds): the 24-hour window and stale messages
+    clock: Callable[[], float] = time.time
+
+    @property
+    def main_number(self) -> str:
+        """The number that offers every service (department "")."""
+        mains = [n for n, d in self.numbers.items() if not d]
+        return mains[0] if mains else next(iter(self.numbers), "")
+
+    def department_number(self, department: str) -> str | None:
+        """The department's own number, if it has one."""
+        return next((n for n, d in self.numbers.items() if department and d == department), None)
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any]) -> Settings:
@@ -119,7 +142,13 @@ class Settings:
                 or 0.1
             ),
             rate_per_number=float(credentials.get("rate_per_number") or 80),
+            stuck_after_seconds=float(
+                os.environ.get("WHATSAPP_STUCK_AFTER_SECONDS")
+                or credentials.get("stuck_after_seconds")
+                or 300
+            ),
             update_template=str(credentials.get("update_template") or "service_update"),
+            internal_token=os.environ.get("WHATSAPP_INTERNAL_TOKEN", ""),
         )
 
 
@@ -158,20 +187,36 @@ class WhatsAppInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls(Settings.from_credentials(credentials or {}))
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, templates: Templates | None = None) -> None:
         self.settings = settings
-        self.store = ChannelStore(settings.db_url)
+        self.store = ChannelStore(settings.db_url, subject_key=settings.app_secret.encode())
         self.graph = GraphClient(
             settings.graph_url, settings.access_token, settings.rate_per_number
         )
+        self.templates = templates if templates is not None else load_templates()
+        if not settings.internal_token:
+            logger.warning("whatsapp.internal_api.disabled (WHATSAPP_INTERNAL_TOKEN unset)")
+        # Rasa's sanic app (its ctx.agent: tracker and lock stores), known once it serves
+        self.app: Any = None
+        self._on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
+        self._erasures: set[str] = set()
         self._workers: dict[str, asyncio.Task] = {}
         self._background: set[asyncio.Task] = set()
         self._recovered = False
 
+    @property
+    def agent(self) -> Any:
+        """Rasa's agent (tracker store, lock store, processor), once the server runs."""
+        return getattr(getattr(self.app, "ctx", None), "agent", None)
+
     # --- intake ----------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        from connectors.internal import add_internal_routes
+
         webhook = Blueprint("whatsapp_webhook", __name__)
+        self._on_new_message = on_new_message
+        add_internal_routes(webhook, self)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -188,8 +233,15 @@ class WhatsAppInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            self.app = request.app
             return await self.receive(request.body or b"", request.headers, on_new_message)
 
+        @webhook.listener("after_server_start")
+        async def recover(app: Any, *_: Any) -> None:
+            self.app = app
+            self._recover_once(on_new_message)
+
+        ops.install(webhook, "rasa", checks={"channel_store": self.store.reachable})
         return webhook
 
     async def receive(
@@ -235,9 +287,29 @@ class WhatsAppInput(InputChannel):
         if self._recovered:
             return
         self._recovered = True
-        self.store.requeue_stuck(self.settings.stuck_after_seconds)
-        for wa_id in self.store.pending_citizens():
-            self.schedule(wa_id, on_new_message)
+        task = asyncio.create_task(self._sweep(on_new_message))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _sweep(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Now and then: messages claimed by a process that died go back to the queue, and
+        citizens with waiting messages (stored by any process) get a worker here."""
+        while True:
+            try:
+                self.store.requeue_stuck(self.settings.stuck_after_seconds)
+                self._erasures.update(self.store.pending_erasures())
+                for wa_id in set(self.store.pending_citizens()) | self._erasures:
+                    self.schedule(wa_id, on_new_message)
+            except Exception:  # noqa: BLE001 - the database may be back at the next sweep
+                logger.exception("whatsapp.sweep.failed")
+            await asyncio.sleep(min(60.0, max(1.0, self.settings.stuck_after_seconds / 5)))
+
+    def schedule_erasure(self, wa_id: str) -> None:
+        """Erases the citizen's conversation after their current turn (at once if idle)."""
+        self.store.request_erasure(wa_id)
+        self._erasures.add(wa_id)
+        if self._on_new_message is not None:
+            self.schedule(wa_id, self._on_new_message)
 
     def schedule(self, wa_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         if wa_id in self._workers and not self._workers[wa_id].done():
@@ -249,6 +321,8 @@ class WhatsAppInput(InputChannel):
     ) -> None:
         await asyncio.sleep(self.settings.reorder_window_seconds)
         while True:
+            if wa_id in self._erasures:
+                await self._erase(wa_id)
             row = self.store.next_pending(wa_id)
             if row is None:
                 self._workers.pop(wa_id, None)  # no await since the check: no message is missed
@@ -266,6 +340,25 @@ class WhatsAppInput(InputChannel):
                     await self.deliver(
                         row["phone_number_id"], wa_id, {"type": "text", "text": {"body": APOLOGY}}
                     )
+
+    async def _erase(self, wa_id: str) -> None:
+        """The citizen's conversation, event-feed rows, uploads and channel data go."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                refs: list[str] = []
+                if self.app is not None:  # inside Rasa (not in the channel's unit tests)
+                    if self.agent is None or not self.agent.is_ready():
+                        raise RuntimeError("the assistant is not ready")
+                    refs = await conversation.erase(self.agent, wa_id)
+                for ref in refs:
+                    (self.settings.media_dir / Path(ref).name).unlink(missing_ok=True)
+                self.store.erase(wa_id)
+                logger.info("whatsapp.erasure.done files=%s", len(refs))
+                break
+            except Exception:  # noqa: BLE001 - stays pending (GET /erase says so), retried
+                logger.exception("whatsapp.erasure.failed attempt=%s", attempt)
+                await asyncio.sleep(2.0 * attempt)
+        self._erasures.discard(wa_id)
 
     # --- from a stored message to a Rasa turn -----------------------------------------
 
@@ -285,22 +378,24 @@ class WhatsAppInput(InputChannel):
         if text is None:
             return
         output = WhatsAppOutput(self, number)
-        await on_new_message(
-            UserMessage(
-                text,
-                output,
-                wa_id,
-                input_channel=self.name(),
-                message_id=row["message_id"],
-                metadata=metadata,
-            )
+        user_message = UserMessage(
+            text,
+            output,
+            wa_id,
+            input_channel=self.name(),
+            message_id=row["message_id"],
+            metadata=metadata,
         )
+        if self.agent is not None and self.store.handoff(wa_id) is not None:
+            await conversation.log_only(self.agent, user_message)  # the officer answers
+            return
+        await on_new_message(user_message)
 
     async def _text_for_rasa(
         self, message: dict[str, Any], wa_id: str, number: str, metadata: dict[str, Any]
     ) -> str | None:
         """What Rasa reads for this message; None when the channel answers it itself."""
-        age = time.time() - int(message.get("timestamp") or 0)
+        age = self.settings.clock() - int(message.get("timestamp") or 0)
         if age > self.settings.stale_after_seconds:
             metadata.update(trusted_payload=True, stale_seconds=int(age))
             return "/stale_message"
@@ -371,28 +466,93 @@ class WhatsAppInput(InputChannel):
 
     def inside_window(self, wa_id: str, number: str) -> bool:
         last = self.store.last_inbound_at(wa_id, number)
-        return last is not None and time.time() - last < WINDOW_SECONDS
+        return last is not None and self.settings.clock() - last < WINDOW_SECONDS
 
     def template_for(self, body: dict[str, Any]) -> dict[str, Any]:
-        """An approved utility template carrying the text, for outside the 24-hour window."""
+        """The registered update template carrying a bot reply, outside the 24-hour window.
+
+        Raises :class:`TemplateError` if the configured template is not registered.
+        """
         text = str(
             (body.get("text") or {}).get("body")
             or (body.get("interactive") or {}).get("body", {}).get("text")
             or ""
         )
+        template = self.templates.check(self.settings.update_template, [text])
         return {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": body.get("to"),
             "type": "template",
-            "template": {
-                "name": self.settings.update_template,
-                "language": {"code": _script_language(text)},
-                "components": [
-                    {"type": "body", "parameters": [{"type": "text", "text": text[:1000]}]}
-                ],
-            },
+            "template": template.graph_template(_script_language(text), [text]),
         }
+
+    def template_problem(self, body: dict[str, Any]) -> str | None:
+        """Why a template message may not be sent (unregistered, wrong count), or None."""
+        if body.get("type") != "template":
+            return None
+        template = body.get("template") or {}
+        parameters = [
+            p
+            for component in template.get("components") or []
+            if component.get("type") == "body"
+            for p in component.get("parameters") or []
+        ]
+        try:
+            self.templates.check(str(template.get("name")), parameters)
+        except TemplateError as error:
+            return error.code
+        return None
+
+    async def send_checked(
+        self, number: str, body: dict[str, Any], max_retries: int | None = None
+    ) -> SendResult:
+        """Sends through the Graph API, refusing a template the registry does not allow."""
+        problem = self.template_problem(body)
+        if problem is not None:
+            name = (body.get("template") or {}).get("name")
+            logger.error("whatsapp.template.refused name=%s reason=%s", name, problem)
+            return SendResult(False, None, None, 422)
+        result = await self.graph.send(number, body, max_retries=max_retries)
+        if result.ok and result.message_id:
+            self.store.record_sent(result.message_id, str(body.get("to")), number)
+        return result
+
+    async def send_template(
+        self,
+        number: str,
+        wa_id: str,
+        template: Template,
+        language: str,
+        parameters: Any,
+        max_retries: int | None = None,
+    ) -> tuple[SendResult, str]:
+        """A registered message: inside the 24-hour window its text with reply buttons,
+        outside it the template itself. Returns the result and ``"text"``/``"template"``.
+        """
+        rendered = template.render(language, parameters)
+        base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id}
+        if self.inside_window(wa_id, number):
+            result = SendResult(False)
+            bodies = outbound_payloads(
+                wa_id,
+                {"text": rendered.text, "buttons": rendered.buttons},
+                lambda payload: self.store.issue(wa_id, payload),
+                language,
+            )
+            for body in bodies:
+                result = await self.send_checked(number, {**base, **body}, max_retries)
+                if not result.ok:
+                    break
+            if result.error_code != OUTSIDE_WINDOW:
+                return result, "text"
+        button_ids = [self.store.issue(wa_id, b["payload"]) for b in rendered.buttons]
+        body = {
+            **base,
+            "type": "template",
+            "template": template.graph_template(language, parameters, button_ids),
+        }
+        return await self.send_checked(number, body, max_retries), "template"
 
     async def deliver(self, number: str, wa_id: str, body: dict[str, Any]) -> str | None:
         body = {
@@ -402,13 +562,16 @@ class WhatsAppInput(InputChannel):
             **body,
         }
         body = await self._upload_links(number, body)
-        if body.get("type") != "template" and not self.inside_window(wa_id, number):
-            body = self.template_for(body)
-        result = await self.graph.send(number, body)
-        if not result.ok and result.error_code == OUTSIDE_WINDOW and body.get("type") != "template":
-            result = await self.graph.send(number, self.template_for(body))
+        try:
+            if body.get("type") != "template" and not self.inside_window(wa_id, number):
+                body = self.template_for(body)
+            result = await self.send_checked(number, body)
+            if not result.ok and result.error_code == OUTSIDE_WINDOW:
+                result = await self.send_checked(number, self.template_for(body))
+        except TemplateError as error:
+            logger.error("whatsapp.template.refused reason=%s", error.code)
+            return None
         if result.ok and result.message_id:
-            self.store.record_sent(result.message_id, wa_id, number)
             return result.message_id
         logger.warning("whatsapp.deliver.failed code=%s", result.error_code)
         return None

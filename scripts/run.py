@@ -1,7 +1,8 @@
 """`make run`: starts every process of the assistant on embedded defaults.
 
-Processes: the backends (e-District, payment sandbox, grievances), the action server
-and Rasa. Each one's output is prefixed with its name; Ctrl+C (or any process dying)
+Processes: the WhatsApp Cloud API emulator with its phone simulator page, the backends
+(e-District, payment sandbox, grievances), the action server and Rasa with the WhatsApp
+channel. Each one's output is prefixed with its name; Ctrl+C (or any process dying)
 stops them all. Secrets come from the environment; for a local run any that are unset
 are generated once into var/dev-secrets.json (outside the repository).
 """
@@ -20,6 +21,8 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
+from scripts.phone_numbers import emulator_phone_numbers
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
@@ -30,10 +33,12 @@ SECRETS = (
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_VERIFY_TOKEN",
     "WHATSAPP_TOKEN",
+    "WHATSAPP_INTERNAL_TOKEN",
     "BACKENDS_SERVICE_TOKEN",
     "BACKENDS_OFFICER_TOKEN",
     "PAYMENT_WEBHOOK_SECRET",
     "CERTIFICATE_SIGNING_KEY",
+    "DASHBOARD_SECRET_KEY",
 )
 
 
@@ -52,6 +57,7 @@ def commands() -> dict[str, list[str]]:
     return {
         "emulator": [sys.executable, "-m", "whatsapp_emulator"],
         "backends": [sys.executable, "-m", "backends"],
+        "dashboard": [sys.executable, "-m", "dashboard"],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
         "rasa": [
             str(BIN / "rasa"),
@@ -90,20 +96,30 @@ def pump(name: str, process: subprocess.Popen) -> None:
         sys.stdout.flush()
 
 
-def main() -> int:
-    (ROOT / "var").mkdir(exist_ok=True)
-    env = {
+def environment(secrets: dict[str, str]) -> dict[str, str]:
+    """What every process gets: the secrets and how the processes find each other."""
+    return {
         **os.environ,
-        **local_secrets(),
+        **secrets,
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
         "BACKENDS_PORT": str(BACKENDS_PORT),
         "EMULATOR_PORT": str(EMULATOR_PORT),
         "WEBHOOK_URL": f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook",
         "WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{EMULATOR_PORT}/v21.0",
-        "PHONE_NUMBERS": "100001:+911140001000:Delhi Sewa,100002:+911140002000:Transport",
+        # the main number and one per department, as credentials.yml configures them
+        "PHONE_NUMBERS": emulator_phone_numbers(),
+        # the channel's internal API, for the backends' notifications and the dashboard
+        "CHANNEL_URL": f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/internal",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{BACKENDS_PORT}"),
     }
+
+
+def main() -> int:
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = environment(local_secrets())
+    # Demo staff accounts for the dashboard; their passwords go to var/dev-secrets.json.
+    subprocess.run([sys.executable, "-m", "dashboard.seed"], cwd=ROOT, env=env, check=True)
     processes = {}
     for name, command in commands().items():
         processes[name] = subprocess.Popen(
@@ -116,13 +132,15 @@ def main() -> int:
             start_new_session=True,
         )
         threading.Thread(target=pump, args=(name, processes[name]), daemon=True).start()
+    page = f"http://127.0.0.1:{EMULATOR_PORT}/"
     print(
-        f"\nThe assistant is starting. Chat with it over HTTP, for example:\n"
-        f"  curl -s localhost:{RASA_PORT}/webhooks/rest/webhook "
-        f'-d \'{{"sender": "me", "message": "नमस्ते"}}\'\n'
+        f"\nThe assistant is starting. Chat with it as a citizen in the phone simulator:\n"
+        f"  {page}\n"
+        "The department dashboard: http://127.0.0.1:8100/ (demo accounts: see above)\n"
         "Ctrl+C stops everything.\n",
         flush=True,
     )
+    threading.Thread(target=open_when_ready, args=(page,), daemon=True).start()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:

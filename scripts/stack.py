@@ -6,7 +6,16 @@
 Starts the backends, the action server, the WhatsApp Cloud API emulator and Rasa with
 our WhatsApp connector (SQLite everywhere, under ``directory``), with throw-away test
 secrets, exactly as `make run` wires them. Optionally a second Rasa on the stock REST
-channel, for the load benchmark's comparison.
+channel, for the load benchmark's comparison. ``stack.channel`` calls the channel's
+internal API (docs/internal-apis.md §2); Rasa publishes every event to an SQL event
+broker (``stack.events_db``), the emulator has the main number and one per department.
+
+The production profile: ``production`` is the environment of ``endpoints.prod.yml``
+(``scripts.services.production_env``: PostgreSQL, Redis lock store, SQL event broker);
+Rasa then runs on that endpoints file, the channel and the backends on PostgreSQL, the
+action server as ``python -m ops.actions_server``. With ``rasa_instances`` > 1, several
+Rasa processes share it behind a round-robin proxy (``scripts/round_robin.py``), which
+is where the emulator delivers its webhooks.
 """
 
 from __future__ import annotations
@@ -17,12 +26,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import requests
 
 from backends.testing import SERVICE_TOKEN, Backend, running_backend
+from connectors.testing import INTERNAL_TOKEN, ChannelClient
+from scripts.phone_numbers import emulator_phone_numbers
+from scripts.round_robin import RoundRobin, round_robin
 from whatsapp_emulator.testing import (
     APP_SECRET,
     TOKEN,
@@ -45,6 +57,19 @@ class Stack:
     actions_url: str
     rest_url: str | None = None
     rest_pid: int | None = None
+    #: the channel's internal API (.../webhooks/whatsapp/internal)
+    channel_url: str = ""
+    events_db: Path | None = None
+    tracker_db: Path | None = None
+    whatsapp_db: Path | None = None
+    media_dir: Path | None = None
+    rasa_urls: list[str] = dataclasses.field(default_factory=list)
+    rasa_pids: list[int] = dataclasses.field(default_factory=list)
+    proxy: RoundRobin | None = None
+
+    @property
+    def channel(self) -> ChannelClient:
+        return ChannelClient(self.channel_url, INTERNAL_TOKEN)
 
 
 def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
@@ -63,14 +88,16 @@ def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) 
 
 @contextlib.contextmanager
 def _process(
-    command: list[str], env: dict[str, str], log: Path, ready_url: str
+    command: list[str], env: dict[str, str], log: Path, ready_url: str | None
 ) -> Iterator[subprocess.Popen]:
+    """A child process, ready when ``ready_url`` answers (None: the caller waits)."""
     with open(log, "wb") as out:
         process = subprocess.Popen(  # noqa: S603 - fixed commands of this project
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        _wait(ready_url, process, log)
+        if ready_url is not None:
+            _wait(ready_url, process, log)
         yield process
     finally:
         process.terminate()
@@ -98,10 +125,17 @@ def _rasa(port: int, credentials: Path, endpoints: Path) -> list[str]:
 
 @contextlib.contextmanager
 def running_stack(
-    directory: Path, with_rest: bool = False, emulator_env: dict[str, str] | None = None
+    directory: Path,
+    with_rest: bool = False,
+    emulator_env: dict[str, str] | None = None,
+    production: Mapping[str, str] | None = None,
+    rasa_instances: int = 1,
 ) -> Iterator[Stack]:
     directory.mkdir(parents=True, exist_ok=True)
-    rasa_port, actions_port, emulator_port = free_port(), free_port(), free_port()
+    actions_port, emulator_port = free_port(), free_port()
+    rasa_ports = [free_port() for _ in range(rasa_instances)]
+    rasa_port = rasa_ports[0]
+    webhook = "/webhooks/whatsapp/webhook"
     base_env = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -109,13 +143,24 @@ def running_stack(
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
     with contextlib.ExitStack() as stack:
-        backend = stack.enter_context(running_backend(directory / "backends"))
+        proxy = None
+        webhook_url = f"http://127.0.0.1:{rasa_port}{webhook}"
+        if rasa_instances > 1:
+            proxy = stack.enter_context(
+                round_robin([f"http://127.0.0.1:{port}" for port in rasa_ports])
+            )
+            webhook_url = f"{proxy.url}{webhook}"
+        channel_url = webhook_url.replace(webhook, "/webhooks/whatsapp/internal")
+        wiring = {"CHANNEL_URL": channel_url, "WHATSAPP_INTERNAL_TOKEN": INTERNAL_TOKEN}
+        backend_env = {"BACKENDS_DB_URL": production["BACKENDS_DB_URL"]} if production else {}
+        backend_env.update(wiring)
+        backend = stack.enter_context(running_backend(directory / "backends", **backend_env))
         emulator = stack.enter_context(
             running_emulator(
                 directory / "emulator",
                 EMULATOR_PORT=str(emulator_port),
-                WEBHOOK_URL=f"http://127.0.0.1:{rasa_port}/webhooks/whatsapp/webhook",
-                **(emulator_env or {}),
+                WEBHOOK_URL=webhook_url,
+                **{"PHONE_NUMBERS": emulator_phone_numbers(), **(emulator_env or {})},
             )
         )
         actions_env = {
@@ -124,18 +169,17 @@ def running_stack(
             "PAYMENTS_URL": backend.url,
             "GRIEVANCE_URL": backend.url,
             "BACKENDS_SERVICE_TOKEN": SERVICE_TOKEN,
+            **wiring,
+            "SANIC_HOST": "127.0.0.1",
+            "ACTIONS_PORT": str(actions_port),
         }
+        actions_command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions"]
+        actions_command += ["--port", str(actions_port)]
+        if production:
+            actions_command = [sys.executable, "-m", "ops.actions_server"]
         stack.enter_context(
             _process(
-                [
-                    sys.executable,
-                    "-m",
-                    "rasa_sdk",
-                    "--actions",
-                    "actions",
-                    "--port",
-                    str(actions_port),
-                ],
+                actions_command,
                 actions_env,
                 directory / "actions.log",
                 f"http://127.0.0.1:{actions_port}/health",
@@ -146,6 +190,7 @@ def running_stack(
             f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
             "  enable_selective_domain: true\n"
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'tracker.db'}\n"
+            f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'events.db'}\n"
         )
         rasa_env = {
             **base_env,
@@ -155,21 +200,38 @@ def running_stack(
             "WHATSAPP_GRAPH_URL": emulator.graph_url,
             "WHATSAPP_DB_URL": f"sqlite:///{directory / 'whatsapp.db'}",
             "WHATSAPP_MEDIA_DIR": str(directory / "media"),
+            "WHATSAPP_INTERNAL_TOKEN": INTERNAL_TOKEN,
         }
-        rasa = stack.enter_context(
-            _process(
-                _rasa(rasa_port, ROOT / "credentials.yml", endpoints),
-                rasa_env,
-                directory / "rasa.log",
-                f"http://127.0.0.1:{rasa_port}/webhooks/whatsapp/",
+        if production:
+            endpoints = ROOT / "endpoints.prod.yml"
+            rasa_env.update(production)
+            rasa_env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
+        rasa_pids = []
+        ready: list[tuple[str, subprocess.Popen, Path]] = []
+        for i, port in enumerate(rasa_ports):  # started together, then waited for
+            log = directory / ("rasa.log" if i == 0 else f"rasa-{i + 1}.log")
+            rasa = stack.enter_context(
+                _process(_rasa(port, ROOT / "credentials.yml", endpoints), rasa_env, log, None)
             )
-        )
+            rasa_pids.append(rasa.pid)
+            waiting = (f"http://127.0.0.1:{port}/webhooks/whatsapp/", rasa, log)
+            ready.append(waiting)
+        for url, process, log in ready:
+            _wait(url, process, log)
         result = Stack(
             backend=backend,
             emulator=emulator,
             rasa_url=f"http://127.0.0.1:{rasa_port}",
-            rasa_pid=rasa.pid,
+            rasa_pid=rasa_pids[0],
             actions_url=f"http://127.0.0.1:{actions_port}/webhook",
+            channel_url=channel_url,
+            events_db=None if production else directory / "events.db",
+            tracker_db=None if production else directory / "tracker.db",
+            whatsapp_db=None if production else directory / "whatsapp.db",
+            media_dir=directory / "media",
+            rasa_urls=[f"http://127.0.0.1:{port}" for port in rasa_ports],
+            rasa_pids=rasa_pids,
+            proxy=proxy,
         )
         if with_rest:
             rest_port = free_port()

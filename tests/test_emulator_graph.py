@@ -185,7 +185,11 @@ def test_free_form_needs_the_24_hour_window_templates_do_not(wa):
         "messaging_product": "whatsapp",
         "to": CITIZEN,
         "type": "template",
-        "template": {"name": "service_update", "language": {"code": "hi"}},
+        "template": {
+            "name": "service_update",
+            "language": {"code": "hi"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "नमस्ते"}]}],
+        },
     }
     never_wrote = wa.send(text("hello"))
     assert never_wrote.status_code == 400
@@ -355,7 +359,9 @@ def test_phone_number_and_templates_edges(wa):
     number = wa.graph("GET", NUMBER_ID).json()
     assert number["display_phone_number"] == "+911140001000"
     templates = wa.graph("GET", "900001/message_templates")
-    assert templates.status_code == 200 and templates.json()["data"] == []
+    assert templates.status_code == 200
+    listed = {(t["name"], t["language"]) for t in templates.json()["data"]}
+    assert ("application_approved", "hi") in listed and ("handoff_ended", "en") in listed
     assert wa.graph("GET", "123/message_templates").status_code == 400
 
 
@@ -422,3 +428,40 @@ def test_templates_from_file_are_listed_checked_and_rendered(tmp_path):
         [message] = webhook.messages()
         assert message["button"] == {"payload": "स्थिति देखें", "text": "स्थिति देखें"}
         assert message["context"]["id"] == entry["id"]
+
+
+def test_the_registry_is_the_set_of_approved_templates(wa):
+    """Without TEMPLATES_FILE the emulator approves exactly service_catalogue's registry."""
+    wa.citizen_says("hi")
+
+    def template(name, code, params, buttons=()):
+        components = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}]
+        components += [
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(i),
+                "parameters": [{"type": "payload", "payload": b}],
+            }
+            for i, b in enumerate(buttons)
+        ]
+        return {
+            "messaging_product": "whatsapp",
+            "to": CITIZEN,
+            "type": "template",
+            "template": {"name": name, "language": {"code": code}, "components": components},
+        }
+
+    assert error_of(wa.send(template("application_lost", "hi", ["a"])))["code"] == 132001
+    assert error_of(wa.send(template("application_approved", "hi", ["a"])))["code"] == 132000
+    sent = wa.send(
+        template("certificate_issued", "en", ["Income certificate", "APP-1", "C-9"], ["b1"])
+    )
+    assert sent.status_code == 200
+    [entry] = [m for m in wa.conversation() if m["direction"] == "out"]
+    assert entry["rendered"]["body"] == (
+        "Your certificate is ready: Income certificate, application APP-1, certificate number C-9."
+    )
+    assert entry["rendered"]["buttons"] == [
+        {"type": "QUICK_REPLY", "text": "Get certificate", "payload": "b1"}
+    ]

@@ -141,3 +141,11 @@ def test_templates_load_from_yaml_with_meta_defaults(tmp_path):
     bad.write_text('[{"name": "x"}]', encoding="utf-8")
     with pytest.raises(ValueError, match="language"):
         Templates.load(bad)
+
+
+def test_without_a_file_the_registry_is_approved_in_both_languages():
+    templates = Templates.load(None)
+    approved = templates.find("application_approved", "en")
+    assert approved is not None and approved["status"] == "APPROVED"
+    assert approved["components"][0]["text"] == "Your application {{2}} ({{1}}) has been approved."
+    assert templates.find("scheme_announcement", "hi")["category"] == "MARKETING"

@@ -235,8 +235,12 @@ def test_replies_to_buttons_and_lists_carry_ids_titles_and_context(wa, receiver)
     receiver.clear()
     wa.citizen_says(type="button_reply", reply_id="lang_hi")
     wa.citizen_says(type="list_reply", reply_id="svc_income")
-    messages = [m for r in receiver.wait_for(2) for m in r.messages()]
-    button, row = messages
+
+    def both_replies():  # status webhooks of the two bot messages may arrive in between
+        found = [m for r in receiver.accepted() for m in r.messages()]
+        return found if len(found) >= 2 else None
+
+    button, row = wait_until(both_replies)
     assert button["type"] == "interactive"
     assert button["interactive"] == {
         "type": "button_reply",

@@ -28,7 +28,7 @@ class FakeGraph(GraphClient):
         self.uploads = []
         self.refuse_free_form = False
 
-    async def send(self, phone_number_id, body):
+    async def send(self, phone_number_id, body, max_retries=None):
         if self.refuse_free_form and body.get("type") != "template":
             return SendResult(False, None, OUTSIDE_WINDOW, 400)
         self.sent.append((phone_number_id, body))

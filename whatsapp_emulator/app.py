@@ -45,6 +45,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, raw
 from sanic.response import json as sanic_json
 
+import ops
 from whatsapp_emulator.config import Settings
 from whatsapp_emulator.state import (
     MEDIA_LIMITS,
@@ -854,5 +855,5 @@ def create_app(settings: Settings, templates: Templates, media_dir: Path) -> San
 
     app.register_listener(start, "before_server_start")
     app.register_listener(stop, "before_server_stop")
-
+    ops.install(app, "whatsapp_emulator")
     return app

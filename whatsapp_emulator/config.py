@@ -10,7 +10,7 @@
 | ``WEBHOOK_URL`` | ``http://127.0.0.1:5005/webhooks/whatsapp/webhook`` |
 | ``PHONE_NUMBERS`` | ``100001:+911140001000:Delhi Sewa,100002:+911140002000:Transport`` |
 | ``WHATSAPP_WABA_ID`` | ``900001`` |
-| ``TEMPLATES_FILE`` | unset: no templates (JSON or YAML: a list or ``{"data": [...]}``) |
+| ``TEMPLATES_FILE`` | unset: the registry ``service_catalogue/whatsapp_templates.yml`` |
 | ``MEDIA_DIR`` | a new temporary directory (removed on exit) |
 | ``WEBHOOK_TIMEOUT_SECONDS`` | ``10`` |
 | ``WEBHOOK_MAX_ATTEMPTS`` | ``8``: first try included |

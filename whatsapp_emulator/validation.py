@@ -109,8 +109,10 @@ class Templates:
 
     @classmethod
     def load(cls, path: Path | None) -> Templates:
+        """The templates of ``path``; without a file, the project's template registry
+        (``service_catalogue/whatsapp_templates.yml``), every one approved in hi and en."""
         if path is None:
-            return cls()
+            return cls.from_registry()
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text) if path.suffix in {".yml", ".yaml"} else json.loads(text)
         if isinstance(data, dict):
@@ -131,6 +133,17 @@ class Templates:
                 }
             )
         return cls(items)
+
+    @classmethod
+    def from_registry(cls) -> Templates:
+        from service_catalogue.templates import load_templates, meta_definitions
+
+        return cls(
+            [
+                {"id": str(10**15 + index), **definition}
+                for index, definition in enumerate(meta_definitions(load_templates()))
+            ]
+        )
 
     def find(self, name: str, language: str) -> dict[str, Any] | None:
         for template in self.items:

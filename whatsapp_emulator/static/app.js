@@ -476,13 +476,27 @@
     }
   }
 
+  // A message from another of the government's numbers (a department's notice or an
+  // officer's reply) marks that number in the picker until it is opened.
+  function markUnread(numberId, unread) {
+    const number = state.numbers.find((n) => n.id === numberId);
+    const option = Array.from($("business").options).find((o) => o.value === numberId);
+    if (number && option) option.textContent = (unread ? "● " : "") + number.label + " (" + number.display + ")";
+  }
+
   function connect() {
     if (state.source) state.source.close();
-    const query = new URLSearchParams({ wa_id: state.waId, phone_number_id: state.numberId });
+    // every number's events for this citizen: the open chat's are shown, others marked
+    const query = new URLSearchParams({ wa_id: state.waId });
     const source = new EventSource("/simulator/events?" + query);
     state.source = source;
     source.onmessage = (message) => {
       const event = JSON.parse(message.data);
+      const about = event.entry || event;
+      if (about.phone_number_id && about.phone_number_id !== state.numberId) {
+        if (event.event === "message" && about.direction === "out") markUnread(about.phone_number_id, true);
+        return;
+      }
       if (event.event === "message") upsert(event.entry);
       else if (event.event === "status" || event.event === "media") {
         const entry = state.entries.get(event.id);
@@ -505,6 +519,7 @@
     state.waId = digits($("citizen").value);
     state.name = $("citizen-name").value.trim();
     state.numberId = $("business").value;
+    markUnread(state.numberId, false);
     state.entries.clear();
     state.reactions.clear();
     state.lastSeq = 0;
