@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import traceback
 import warnings
@@ -17,15 +18,29 @@ from sanic.response import json as json_response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backends import certificates, citizens, edistrict, grievances, openapi, payments
+import ops
+from backends import (
+    broadcasts,
+    certificates,
+    citizens,
+    edistrict,
+    erasure,
+    grievances,
+    notifications,
+    openapi,
+    outbox,
+    payments,
+    reminders,
+)
 from backends.config import Settings
-from backends.db import Database, Event, iso
+from backends.db import Database, Event, clock, iso
 from backends.web import ApiError, Context, context, officer
 from service_catalogue import Catalogue, load
 
 log = logging.getLogger("backends")
 
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
+_CITIZEN_PATH = re.compile(r"^(/citizens/)[^/]+")
 
 
 async def health(request: Request) -> HTTPResponse:
@@ -88,6 +103,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/edistrict/applications/<application_id>/documents", edistrict.attach_document),
     ("POST", "/edistrict/applications/<application_id>/submit", edistrict.submit_application),
     ("POST", "/edistrict/applications/<application_id>/actions", edistrict.application_action),
+    ("POST", "/edistrict/applications/<application_id>/confirm", edistrict.confirm_application),
+    ("POST", "/edistrict/applications/<application_id>/decline", edistrict.decline_application),
     ("GET", "/edistrict/applications/<application_id>/certificate", edistrict.certificate_link),
     ("GET", "/certificates/<filename>", certificates.download),
     ("GET", "/verify/<token>", certificates.verify),
@@ -99,6 +116,12 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/pay/<order_id>", payments.pay_submit),
     ("GET", "/citizens/<citizen_id>/preferences", citizens.get_preferences),
     ("PUT", "/citizens/<citizen_id>/preferences", citizens.put_preferences),
+    ("POST", "/citizens/<citizen_id>/erasure", erasure.erase_citizen),
+    ("GET", "/notifications", notifications.list_notifications),
+    ("GET", "/reminders", reminders.list_reminders),
+    ("POST", "/broadcasts", broadcasts.create_broadcast),
+    ("GET", "/broadcasts", broadcasts.list_broadcasts),
+    ("GET", "/broadcasts/<broadcast_id>", broadcasts.get_broadcast),
     ("POST", "/grievances", grievances.create_grievance),
     ("GET", "/grievances", grievances.list_grievances),
     ("POST", "/grievances/escalate-due", grievances.escalate_due_route),
@@ -119,6 +142,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
     app.config.FALLBACK_ERROR_FORMAT = "json"
     ctx = Context(settings=settings, db=Database(settings.db_url), catalogue=catalogue or load())
     app.ctx.backends = ctx
+    clock.offset_file = settings.clock_offset_file
 
     for method, path, handler in ROUTES:
         name = f"{method.lower()}_{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
@@ -152,9 +176,11 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.on_response
     async def access_log(request: Request, response: HTTPResponse) -> None:
-        # Method, path (ids only, never personal data) and status; no headers, no bodies.
+        # Method, path (ids only, never personal data: a citizen id is a phone number)
+        # and status; no headers, no bodies.
         elapsed = (time.monotonic() - getattr(request.ctx, "started", time.monotonic())) * 1000
-        log.info("%s %s %d %.0fms", request.method, request.path, response.status, elapsed)
+        path = _CITIZEN_PATH.sub(r"\1<citizen>", request.path)
+        log.info("%s %s %d %.0fms", request.method, path, response.status, elapsed)
 
     @app.before_server_start
     async def prepare(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
@@ -165,6 +191,18 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         ctx.spawn(payments.reconciler(ctx))
         ctx.spawn(grievances.escalator(ctx))
+        if not settings.background_tasks:
+            return
+        ctx.spawn(outbox.outbox_task(ctx))
+        ctx.spawn(reminders.reminder_task(ctx))
+        if settings.channel_url and settings.internal_token:
+            ctx.spawn(notifications.dispatcher(ctx))
+            ctx.spawn(notifications.status_sync(ctx))
+        else:
+            log.warning(
+                "CHANNEL_URL or WHATSAPP_INTERNAL_TOKEN is not set: notifications are "
+                "queued but not sent"
+            )
 
     @app.before_server_stop
     async def stop_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
@@ -173,4 +211,5 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
         await asyncio.gather(*ctx.tasks, return_exceptions=True)
         ctx.db.dispose()
 
+    ops.install(app, "backends")
     return app

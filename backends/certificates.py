@@ -209,6 +209,14 @@ async def download(request: Request, filename: str) -> HTTPResponse:
         app = _by_number(session, number)
         if app is None or app.revoked_at is not None:
             raise ApiError(404, "not_found", "No such certificate.")
+        # cancels the "certificate ready" reminder (backends/reminders.py)
+        add_event(
+            session,
+            "certificate.downloaded",
+            app.id,
+            app.citizen_id,
+            {"certificate_number": number},
+        )
         return app
 
     app = ctx.db.run(load)

@@ -20,6 +20,20 @@ missing or unusable one, and ``python -m backends`` refuses to start with that m
 | ``GRIEVANCE_SLA_DAYS_BY_DEPARTMENT`` | empty; e.g. ``djb=3,mcd=5``: overrides both |
 | ``ESCALATION_INTERVAL_SECONDS`` | ``300``: how often overdue grievances are escalated |
 | ``STORAGE_DIR`` | ``var/storage`` (certificate PDFs; never served directly) |
+| ``CHANNEL_URL`` | ``http://127.0.0.1:5005/webhooks/whatsapp/internal`` (the channel's |
+| | internal API: ``/notify``, ``/statuses``; docs/internal-apis.md §2) |
+| ``WHATSAPP_INTERNAL_TOKEN`` | secret of the channel's internal API; unset: notifications |
+| | are queued but not sent (a warning at start) |
+| ``BACKENDS_BACKGROUND_TASKS`` | ``1``; ``0`` starts no notification, reminder or status task |
+| ``OUTBOX_INTERVAL_SECONDS`` | ``1``: how often new events become notifications and due ones |
+| | are sent |
+| ``STATUS_SYNC_INTERVAL_SECONDS`` | ``60``: how often delivery/read statuses are pulled |
+| ``REMINDER_INTERVAL_SECONDS`` | ``60``: how often due reminders are looked at |
+| ``NOTIFY_RETRY_BASE_SECONDS`` / ``NOTIFY_RETRY_MAX_SECONDS`` | ``5`` / ``900``: back-off |
+| | (doubling, with jitter) while the channel or WhatsApp is down |
+| ``BROADCAST_RATE_PER_SECOND`` | ``80``: messages per second per department number |
+| ``REMINDERS_PER_CITIZEN_PER_DAY`` | ``2`` |
+| ``BACKENDS_CLOCK_OFFSET_FILE`` | tests only: a file holding seconds added to the clock |
 """
 
 from __future__ import annotations
@@ -41,6 +55,7 @@ SECRETS = (
 MIN_SECRET_LENGTH = 16
 #: Lifetime of a signed certificate download link.
 CERTIFICATE_LINK_SECONDS = 15 * 60
+DEFAULT_CHANNEL_URL = "http://127.0.0.1:5005/webhooks/whatsapp/internal"
 
 
 class ConfigError(RuntimeError):
@@ -64,6 +79,17 @@ class Settings:
     grievance_sla_by_department: dict[str, float]
     escalation_interval_seconds: float
     storage_dir: Path
+    channel_url: str = ""
+    internal_token: str = ""
+    background_tasks: bool = True
+    outbox_interval_seconds: float = 1.0
+    status_sync_interval_seconds: float = 60.0
+    reminder_interval_seconds: float = 60.0
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 900.0
+    broadcast_rate: float = 80.0
+    reminders_per_day: int = 2
+    clock_offset_file: Path | None = None
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +137,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             )
 
     public_url = env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    internal_token = env.get("WHATSAPP_INTERNAL_TOKEN", "")
+    if internal_token and len(internal_token) < MIN_SECRET_LENGTH:
+        problems.append(f"WHATSAPP_INTERNAL_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
+    clock_file = env.get("BACKENDS_CLOCK_OFFSET_FILE", "")
     settings = Settings(
         db_url=_db_url(env.get("BACKENDS_DB_URL", "sqlite:///var/backends.db")),
         host=env.get("BACKENDS_HOST", "127.0.0.1"),
@@ -127,6 +157,17 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         grievance_sla_by_department=by_department,
         escalation_interval_seconds=number("ESCALATION_INTERVAL_SECONDS", 300),
         storage_dir=_path(env.get("STORAGE_DIR", "var/storage")),
+        channel_url=env.get("CHANNEL_URL", DEFAULT_CHANNEL_URL).rstrip("/"),
+        internal_token=internal_token,
+        background_tasks=env.get("BACKENDS_BACKGROUND_TASKS", "1") != "0",
+        outbox_interval_seconds=number("OUTBOX_INTERVAL_SECONDS", 1),
+        status_sync_interval_seconds=number("STATUS_SYNC_INTERVAL_SECONDS", 60),
+        reminder_interval_seconds=number("REMINDER_INTERVAL_SECONDS", 60),
+        retry_base_seconds=number("NOTIFY_RETRY_BASE_SECONDS", 5),
+        retry_max_seconds=number("NOTIFY_RETRY_MAX_SECONDS", 900),
+        broadcast_rate=number("BROADCAST_RATE_PER_SECOND", 80),
+        reminders_per_day=int(number("REMINDERS_PER_CITIZEN_PER_DAY", 2)),
+        clock_offset_file=_path(clock_file) if clock_file else None,
     )
     if problems:
         raise ConfigError("the backends service cannot start:\n  - " + "\n  - ".join(problems))

@@ -10,14 +10,17 @@ Concurrent writers are made safe by the database, not by the process:
   overwriting, and :meth:`Database.run` retries the whole unit of work;
 - webhook event ids and idempotency keys are primary keys.
 
-Times are stored as naive UTC datetimes.
+Times are stored as naive UTC datetimes, read from :data:`clock` (tests shift it).
+Tables gain columns over time: :meth:`Database.create_all` adds the missing ones to an
+existing database (each new column is nullable or has a server default).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,18 +30,24 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
     create_engine,
+    event,
+    inspect,
     select,
+    text,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.pool import QueuePool
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +58,36 @@ T = TypeVar("T")
 RETRIES = 5
 
 
+class Clock:
+    """The service's idea of now (naive UTC).
+
+    ``offset_file`` (``BACKENDS_CLOCK_OFFSET_FILE``, tests only) holds seconds added to
+    the real time, so a test moves a running service hours ahead without sleeping.
+    """
+
+    def __init__(self) -> None:
+        self.offset_file: Path | None = None
+        self._offset = (0.0, -1.0)  # (seconds, when read: time.monotonic())
+
+    def now(self) -> datetime:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if self.offset_file is None:
+            return now
+        seconds, read_at = self._offset
+        if time.monotonic() - read_at > 0.05:
+            try:
+                seconds = float(self.offset_file.read_text() or 0)
+            except (OSError, ValueError):
+                seconds = 0.0
+            self._offset = (seconds, time.monotonic())
+        return now + timedelta(seconds=seconds)
+
+
+clock = Clock()
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return clock.now().replace(microsecond=0)
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -90,6 +127,14 @@ class IdempotencyKey(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+class Cursor(Base):
+    """A durable reading position, e.g. of the notification outbox in ``events``."""
+
+    __tablename__ = "cursors"
+    name = Column(String(40), primary_key=True)
+    position = Column(Integer, nullable=False)
+
+
 class Application(Base):
     __tablename__ = "applications"
     id = Column(String(20), primary_key=True)
@@ -107,6 +152,9 @@ class Application(Base):
     certificate_number = Column(String(20), unique=True, nullable=True)
     issued_at = Column(DateTime, nullable=True)
     revoked_at = Column(DateTime, nullable=True)
+    #: CSC filing: HMAC of the citizen's confirmation code and the wrong tries so far
+    confirmation_hash = Column(String(64), nullable=True)
+    confirmation_attempts = Column(Integer, nullable=False, server_default=text("0"), default=0)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
     version = Column(Integer, nullable=False)
@@ -207,17 +255,105 @@ class Feedback(Base):
 
 
 class Preference(Base):
-    """What a citizen agreed to receive: broadcasts and reminders (STOP turns both off).
-
-    Status notifications about the citizen's own applications are not governed here:
-    they continue after STOP (see docs/backends-api.md, "Citizens").
-    """
+    """What a citizen agreed to receive: broadcasts and reminders (STOP turns both off),
+    status notifications (off after consent is withdrawn), the departments whose
+    broadcasts they opted in to, their district and language."""
 
     __tablename__ = "citizen_preferences"
     citizen_id = Column(String(64), primary_key=True)
     broadcasts = Column(Boolean, nullable=False, default=True)
     reminders = Column(Boolean, nullable=False, default=True)
+    status_updates = Column(Boolean, nullable=False, server_default=true(), default=True)
+    departments = Column(JSON, nullable=True)
+    district = Column(String(40), nullable=True)
+    language = Column(String(2), nullable=True)
     updated_at = Column(DateTime, nullable=False)
+
+
+class Notification(Base):
+    """One WhatsApp message to a citizen, from its creation to its read receipt.
+
+    ``dedupe_key`` (unique) is derived from what the message is about, so the same state
+    change seen twice makes one row. ``status``: ``pending`` (due at
+    ``next_attempt_at``), ``sent``, ``delivered``, ``read``, ``failed`` (``error`` says
+    why), ``skipped`` (the citizen turned these off), ``opted_out`` (broadcast to a
+    citizen who said STOP), ``cancelled`` (no longer relevant). A sender owns a row
+    while ``claim`` is set and ``claimed_until`` is in the future.
+    """
+
+    __tablename__ = "notifications"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    dedupe_key = Column(String(200), nullable=False, unique=True)
+    citizen_id = Column(String(64), nullable=False, index=True)
+    purpose = Column(String(12), nullable=False)
+    department = Column(String(40), nullable=True)
+    template = Column(String(60), nullable=False)
+    language = Column(String(2), nullable=False)
+    parameters = Column(JSON, nullable=True)
+    subject_id = Column(String(40), nullable=True, index=True)
+    event_id = Column(Integer, nullable=True)
+    broadcast_id = Column(String(20), nullable=True, index=True)
+    reminder_id = Column(Integer, nullable=True, index=True)
+    status = Column(String(12), nullable=False, index=True)
+    error = Column(String(60), nullable=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, index=True)
+    claim = Column(String(32), nullable=True)
+    claimed_until = Column(DateTime, nullable=True)
+    message_id = Column(String(200), nullable=True)
+    mode = Column(String(10), nullable=True)
+    phone_number_id = Column(String(40), nullable=True)
+    sent_at = Column(DateTime, nullable=True)
+    status_checked_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class Reminder(Base):
+    """A durable reminder about one application: ``scheduled`` until ``due_at``, then
+    sent up to ``max_count`` times ``repeat_hours`` apart; ``done`` or ``cancelled``
+    (``reason``) when the citizen acted or it no longer applies."""
+
+    __tablename__ = "reminders"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    dedupe_key = Column(String(120), nullable=False, unique=True)
+    kind = Column(String(30), nullable=False)
+    application_id = Column(String(20), nullable=False, index=True)
+    citizen_id = Column(String(64), nullable=False, index=True)
+    status = Column(String(12), nullable=False, index=True)
+    reason = Column(String(30), nullable=True)
+    due_at = Column(DateTime, nullable=False, index=True)
+    sent = Column(Integer, nullable=False, default=0)
+    max_count = Column(Integer, nullable=False)
+    repeat_hours = Column(Float, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+    version = Column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Broadcast(Base):
+    """A department's announcement; one ``notifications`` row per recipient."""
+
+    __tablename__ = "broadcasts"
+    id = Column(String(20), primary_key=True)
+    department = Column(String(40), nullable=False, index=True)
+    category = Column(String(12), nullable=False)
+    text = Column(JSON, nullable=False)
+    district = Column(String(40), nullable=True)
+    officer_id = Column(String(64), nullable=False)
+    audience = Column(Integer, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class Erasure(Base):
+    """That a citizen's data was erased (under a pseudonym) and what was kept."""
+
+    __tablename__ = "erasures"
+    pseudonym = Column(String(40), primary_key=True)
+    counts = Column(JSON, nullable=False)
+    requested_by = Column(String(80), nullable=False)
+    created_at = Column(DateTime, nullable=False)
 
 
 class Database:
@@ -225,16 +361,48 @@ class Database:
 
     def __init__(self, url: str) -> None:
         kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
+        wal = False
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                wal = True
+                # Keep connections (SQLAlchemy 1.4 opens a new one per unit of work for
+                # SQLite files); each is used by one thread at a time.
+                kwargs["poolclass"] = QueuePool
+                kwargs["connect_args"]["check_same_thread"] = False
         self.engine = create_engine(url, **kwargs)
+        if wal:
+            # Write-ahead log: one fsync per commit instead of several, and readers never
+            # wait for a writer (the outbox sends dozens of rows a second).
+            event.listen(self.engine, "connect", _write_ahead_log)
         self._sessions = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added to a model since its table was created (no migration tool)."""
+        inspector = inspect(self.engine)
+        dialect = self.engine.dialect
+        with self.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    ddl = (
+                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
+                        f"{column.type.compile(dialect=dialect)}"
+                    )
+                    default = column.server_default
+                    if default is not None:
+                        arg = default.arg
+                        ddl += f" DEFAULT {arg.compile(dialect=dialect)}"
+                    connection.execute(text(ddl))
+                    log.info("added column %s.%s", table.name, column.name)
 
     def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; retried when it lost a race to another writer.
@@ -253,6 +421,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _write_ahead_log(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 def next_number(session: Session, name: str) -> int:

@@ -3,22 +3,31 @@
 States: ``draft → payment_pending (fee > 0) → submitted → verified → approved``;
 ``rejected`` (final) and ``resubmission_requested`` from ``submitted``/``verified``;
 ``draft``/``resubmission_requested`` go straight to ``submitted`` when nothing is due.
+
+Filed at a Common Service Centre (``channel: csc``): ``awaiting_citizen_confirmation``
+until the citizen sends back the 6-digit code WhatsApp brought them (then on as a
+submission: ``payment_pending``/``submitted``, or ``draft`` while documents are
+missing); ``cancelled`` when they decline, ``confirmation_locked`` after
+:data:`MAX_CODE_ATTEMPTS` wrong codes. Only an HMAC of the code is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from backends import certificates
+from backends import certificates, notifications
 from backends.db import Application, Document, add_event, events_of, iso, next_id, utcnow
 from backends.web import (
     LANGUAGES,
@@ -30,6 +39,7 @@ from backends.web import (
     context,
     create_once,
     json_body,
+    list_query,
     not_found,
     officer,
     wrong_state,
@@ -54,6 +64,11 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "request_resubmission": (("submitted", "verified"), "resubmission_requested"),
 }
 NEEDS_REASON = ("reject", "request_resubmission")
+AWAITING = "awaiting_citizen_confirmation"
+#: states in which documents may be attached
+OPEN_FOR_DOCUMENTS = ("draft", "resubmission_requested", AWAITING)
+MAX_CODE_ATTEMPTS = 5
+_CODE = re.compile(r"^[0-9]{6}$")
 
 
 # --------------------------------------------------------------------------- model helpers
@@ -98,6 +113,7 @@ def render(session: Session, app: Application) -> dict[str, Any]:
         "certificate_number": app.certificate_number,
         "language": app.language,
         "channel": app.channel,
+        "operator": app.operator,
         "created_at": iso(app.created_at),
         "updated_at": iso(app.updated_at),
     }
@@ -224,6 +240,45 @@ def _operator(
     return operator
 
 
+def _missing_documents(session: Session, ctx: Context, app: Application) -> list[str]:
+    service = ctx.catalogue.services[app.service_id]
+    attached = set(
+        session.execute(
+            select(Document.document_id).where(Document.application_id == app.id)
+        ).scalars()
+    )
+    return [d.id for d in service.documents if d.required and d.id not in attached]
+
+
+def _code_hash(ctx: Context, application_id: str, code: str) -> str:
+    key = ctx.settings.signing_key.encode()
+    return hmac.new(key, f"csc:{application_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _ask_confirmation(
+    session: Session, ctx: Context, app: Application, service: Service, now: datetime
+) -> None:
+    """A CSC filing waits for the citizen: a code goes to their WhatsApp."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    app.confirmation_hash = _code_hash(ctx, app.id, code)
+    app.confirmation_attempts = 0
+    set_status(session, ctx, app, AWAITING, "csc", now)
+    language = notifications.language_of(session, app.citizen_id, app.language)
+    centre = (app.operator or {}).get("centre") or (app.operator or {}).get("name") or "CSC"
+    notifications.enqueue(
+        session,
+        key=f"csc:{app.id}",
+        citizen_id=app.citizen_id,
+        purpose="csc",
+        template="csc_confirmation",
+        parameters={"service": service.title(language), "centre": str(centre), "code": code},
+        language=language,
+        department=service.department,
+        subject_id=app.id,
+        now=now,
+    )
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -264,7 +319,10 @@ async def create_application(request: Request) -> HTTPResponse:
             updated_at=now,
         )
         session.add(app)
-        set_status(session, ctx, app, "draft", "citizen", now)
+        if channel == "csc":
+            _ask_confirmation(session, ctx, app, service, now)
+        else:
+            set_status(session, ctx, app, "draft", "citizen", now)
         session.flush()
         return str(app.id)
 
@@ -281,12 +339,22 @@ async def create_application(request: Request) -> HTTPResponse:
 async def list_applications(request: Request) -> HTTPResponse:
     caller = any_caller(request)
 
+    wanted = list_query(request, ("service_id", "status"))
+
     def work(session: Session) -> dict[str, Any]:
-        query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
+        query = select(Application)
         if caller.role == "citizen":
             query = query.where(Application.citizen_id == caller.citizen_id)
-        apps = session.execute(query.limit(200)).scalars().all()
-        return {"applications": [render(session, a) for a in apps]}
+        if wanted.values["service_id"]:
+            query = query.where(Application.service_id.in_(wanted.values["service_id"]))
+        if wanted.values["status"]:
+            query = query.where(Application.status.in_(wanted.values["status"]))
+        if wanted.due_before is not None:
+            query = query.where(Application.sla_due <= wanted.due_before.date())
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.order_by(Application.created_at.desc(), Application.id.desc())
+        apps = session.execute(query.offset(wanted.offset).limit(wanted.limit)).scalars().all()
+        return {"applications": [render(session, a) for a in apps], "total": total}
 
     return json_response(context(request).db.run(work))
 
@@ -328,7 +396,7 @@ async def attach_document(request: Request, application_id: str) -> HTTPResponse
                 + ", ".join(d.id for d in service.documents),
                 {"fields": {"document_id": "unknown_document"}},
             )
-        if app.status not in ("draft", "resubmission_requested"):
+        if app.status not in OPEN_FOR_DOCUMENTS:
             raise wrong_state("Application", app.id, app.status, "given documents")
         now = utcnow()
         # A document attached again replaces the earlier file.
@@ -375,13 +443,7 @@ async def submit_application(request: Request, application_id: str) -> HTTPRespo
         app = visible(session, caller, application_id)
         if app.status not in ("draft", "resubmission_requested"):
             raise wrong_state("Application", app.id, app.status, "submitted")
-        service = ctx.catalogue.services[app.service_id]
-        attached = set(
-            session.execute(
-                select(Document.document_id).where(Document.application_id == app.id)
-            ).scalars()
-        )
-        missing = [d.id for d in service.documents if d.required and d.id not in attached]
+        missing = _missing_documents(session, ctx, app)
         if missing:
             raise ApiError(
                 422,
@@ -449,3 +511,66 @@ async def certificate_link(request: Request, application_id: str) -> HTTPRespons
         return certificates.download_link(ctx.settings, app.certificate_number, utcnow())
 
     return json_response(ctx.db.run(work))
+
+
+async def confirm_application(request: Request, application_id: str) -> HTTPResponse:
+    """``{"code"}``: the citizen confirms an application a CSC operator filed for them."""
+    return await _decide(request, application_id, decline=False)
+
+
+async def decline_application(request: Request, application_id: str) -> HTTPResponse:
+    """The citizen did not ask for this CSC application: it is cancelled."""
+    return await _decide(request, application_id, decline=True)
+
+
+async def _decide(request: Request, application_id: str, *, decline: bool) -> HTTPResponse:
+    caller = citizen(request)
+    ctx = context(request)
+    body = json_body(request)
+    code = body.get("code")
+    if not decline and not (isinstance(code, str) and _CODE.match(code.strip())):
+        raise ApiError(
+            400,
+            "invalid_fields",
+            "'code' must be the 6-digit code sent on WhatsApp.",
+            {"fields": {"code": "invalid"}},
+        )
+
+    def work(session: Session) -> tuple[dict[str, Any], int | None]:
+        app = visible(session, caller, application_id)
+        if app.status != AWAITING:
+            action = "declined" if decline else "confirmed"
+            raise wrong_state("Application", app.id, app.status, action)
+        now = utcnow()
+        if decline:
+            app.confirmation_hash = None
+            set_status(session, ctx, app, "cancelled", "citizen", now, "declined by the citizen")
+            return render(session, app), None
+        expected = app.confirmation_hash or ""
+        if not hmac.compare_digest(expected, _code_hash(ctx, app.id, str(code).strip())):
+            app.confirmation_attempts = (app.confirmation_attempts or 0) + 1
+            left = MAX_CODE_ATTEMPTS - app.confirmation_attempts
+            if left <= 0:
+                app.confirmation_hash = None
+                set_status(session, ctx, app, "confirmation_locked", "system", now)
+            session.flush()
+            return render(session, app), max(left, 0)
+        app.confirmation_hash = None
+        if _missing_documents(session, ctx, app):
+            target = "draft"
+        else:
+            target = "payment_pending" if app.fee > 0 and not app.paid else "submitted"
+        set_status(session, ctx, app, target, "citizen", now)
+        session.flush()
+        return render(session, app), None
+
+    answer, attempts_left = ctx.db.run(work)
+    if attempts_left is not None:  # the wrong try is counted (committed) first
+        raise ApiError(
+            422,
+            "wrong_code" if attempts_left else "confirmation_locked",
+            "The code is not the one sent on WhatsApp."
+            + ("" if attempts_left else " Too many wrong codes: the application is locked."),
+            {"attempts_left": attempts_left, "status": answer["status"]},
+        )
+    return json_response(answer)

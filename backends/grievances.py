@@ -22,7 +22,7 @@ import yaml
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import service_catalogue
@@ -39,6 +39,7 @@ from backends.web import (
     context,
     create_once,
     json_body,
+    list_query,
     not_found,
     officer,
     wrong_state,
@@ -246,12 +247,25 @@ async def create_grievance(request: Request) -> HTTPResponse:
 async def list_grievances(request: Request) -> HTTPResponse:
     caller = any_caller(request)
 
+    wanted = list_query(request, ("department", "status", "assigned_to"))
+
     def work(session: Session) -> dict[str, Any]:
-        query = select(Grievance).order_by(Grievance.created_at.desc(), Grievance.id.desc())
+        query = select(Grievance)
         if caller.role == "citizen":
             query = query.where(Grievance.citizen_id == caller.citizen_id)
-        found = session.execute(query.limit(200)).scalars().all()
-        return {"grievances": [render(session, g) for g in found]}
+        for name, column in (
+            ("department", Grievance.department),
+            ("status", Grievance.status),
+            ("assigned_to", Grievance.assigned_to),
+        ):
+            if wanted.values[name]:
+                query = query.where(column.in_(wanted.values[name]))
+        if wanted.due_before is not None:
+            query = query.where(Grievance.due_at <= wanted.due_before)
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.order_by(Grievance.created_at.desc(), Grievance.id.desc())
+        found = session.execute(query.offset(wanted.offset).limit(wanted.limit)).scalars().all()
+        return {"grievances": [render(session, g) for g in found], "total": total}
 
     return json_response(context(request).db.run(work))
 

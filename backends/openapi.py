@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends.broadcasts import CATEGORIES as BROADCAST_CATEGORIES
 from backends.edistrict import ACTIONS as APPLICATION_ACTIONS
 from backends.edistrict import CHANNELS, MIME_TYPES
 from backends.grievances import ACTIONS as GRIEVANCE_ACTIONS
 from backends.grievances import ATTACHMENT_TYPES, CATEGORIES
+from backends.notifications import FINAL, PURPOSES
+from backends.reminders import TEMPLATES as REMINDER_TEMPLATES
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -54,6 +57,24 @@ _CITIZEN = [{"$ref": "#/components/parameters/CitizenId"}]
 _KEY = [{"$ref": "#/components/parameters/IdempotencyKey"}]
 _OFFICER = [{"$ref": "#/components/parameters/OfficerId"}]
 _TOKEN: list[dict[str, list[str]]] = [{"bearer": []}]
+_PREFERENCE_FIELDS: dict[str, Any] = {
+    "broadcasts": {"type": "boolean"},
+    "reminders": {"type": "boolean"},
+    "status_updates": {"type": "boolean"},
+    "departments": {"type": "array", "items": _STR},
+    "district": {"type": "string", "nullable": True},
+    "language": {"type": "string", "enum": ["hi", "en"], "nullable": True},
+}
+
+
+def _list_params(*names: str) -> list[dict[str, Any]]:
+    """Query filters of a list call (comma-separated values), due_before, limit, offset."""
+    return [
+        *({"name": n, "in": "query", "schema": _STR, "description": "a,b,..."} for n in names),
+        {"name": "due_before", "in": "query", "schema": _STR},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+        {"name": "offset", "in": "query", "schema": _INT},
+    ]
 
 
 def _path_param(name: str) -> dict[str, Any]:
@@ -117,6 +138,9 @@ _SCHEMAS: dict[str, Any] = {
                 "approved",
                 "rejected",
                 "resubmission_requested",
+                "awaiting_citizen_confirmation",
+                "cancelled",
+                "confirmation_locked",
             ],
         },
         status_reason={"type": "string", "nullable": True},
@@ -129,6 +153,7 @@ _SCHEMAS: dict[str, Any] = {
         certificate_number={"type": "string", "nullable": True},
         language=_LANG,
         channel={"type": "string", "enum": list(CHANNELS)},
+        operator={"type": "object", "nullable": True},
         created_at=_TIME,
         updated_at=_TIME,
     ),
@@ -206,11 +231,72 @@ _SCHEMAS: dict[str, Any] = {
         closed_at={"type": "string", "format": "date-time", "nullable": True},
     ),
     "Preferences": _obj(
-        ["citizen_id", "broadcasts", "reminders"],
+        ["citizen_id", "broadcasts", "reminders", "status_updates", "departments"],
         citizen_id=_STR,
-        broadcasts={"type": "boolean"},
-        reminders={"type": "boolean"},
+        **_PREFERENCE_FIELDS,
         updated_at={"type": "string", "format": "date-time", "nullable": True},
+    ),
+    "Notification": _obj(
+        ["id", "purpose", "template", "status"],
+        id=_INT,
+        citizen_id=_STR,
+        purpose={"type": "string", "enum": list(PURPOSES)},
+        department={"type": "string", "nullable": True},
+        template=_STR,
+        language=_LANG,
+        parameters={"type": "array", "items": _STR, "nullable": True},
+        subject_id={"type": "string", "nullable": True},
+        broadcast_id={"type": "string", "nullable": True},
+        reminder_id={"type": "integer", "nullable": True},
+        status={"type": "string", "enum": ["pending", *FINAL]},
+        error={"type": "string", "nullable": True},
+        attempts=_INT,
+        next_attempt_at=_TIME,
+        message_id={"type": "string", "nullable": True},
+        mode={"type": "string", "nullable": True},
+        phone_number_id={"type": "string", "nullable": True},
+        sent_at={"type": "string", "format": "date-time", "nullable": True},
+        created_at=_TIME,
+        updated_at=_TIME,
+    ),
+    "Reminder": _obj(
+        ["id", "kind", "application_id", "status", "due_at", "sent"],
+        id=_INT,
+        kind={"type": "string", "enum": list(REMINDER_TEMPLATES)},
+        application_id=_STR,
+        status={"type": "string", "enum": ["scheduled", "done", "cancelled"]},
+        reason={"type": "string", "nullable": True},
+        due_at=_TIME,
+        sent=_INT,
+        max_count=_INT,
+    ),
+    "Broadcast": _obj(
+        ["broadcast_id", "department", "category", "audience", "sent", "pending"],
+        broadcast_id={"type": "string", "pattern": r"^BRD-\d{4}-\d{6}$"},
+        department=_STR,
+        category={"type": "string", "enum": list(BROADCAST_CATEGORIES)},
+        district={"type": "string", "nullable": True},
+        text=_obj(["hi", "en"], hi=_STR, en=_STR),
+        officer_id=_STR,
+        created_at=_TIME,
+        **{
+            name: _INT
+            for name in (
+                "audience",
+                "sent",
+                "delivered",
+                "read",
+                "failed",
+                "opted_out",
+                "cancelled",
+                "pending",
+            )
+        },
+    ),
+    "Erasure": _obj(
+        ["erased", "kept"],
+        erased={"type": "object", "additionalProperties": _INT},
+        kept=_obj(["certificates", "payments"], certificates=_INT, payments=_INT),
     ),
     "Feedback": _obj(
         ["feedback_id", "rating"],
@@ -233,6 +319,7 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 _APP = [_path_param("application_id")]
+_CITIZEN_PATH = [_path_param("citizen_id"), *_CITIZEN]
 _ORDER = [_path_param("order_id")]
 _GRV = [_path_param("grievance_id")]
 
@@ -279,18 +366,19 @@ _PATHS: dict[str, Any] = {
             tags=["edistrict"],
         ),
         "get": _op(
-            "The caller's applications, newest first",
+            "The caller's applications (officer: all), newest first, filtered",
             {
                 "200": _json(
                     _obj(
-                        ["applications"],
+                        ["applications", "total"],
                         applications={"type": "array", "items": _ref("Application")},
+                        total=_INT,
                     ),
                     "applications",
                 ),
-                **_errors(401),
+                **_errors(400, 401),
             },
-            params=_CITIZEN,
+            params=_CITIZEN + _list_params("service_id", "status"),
             security=_TOKEN,
             tags=["edistrict"],
         ),
@@ -352,6 +440,30 @@ _PATHS: dict[str, Any] = {
                     reason=_STR,
                 )
             ),
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/edistrict/applications/{application_id}/confirm": {
+        "post": _op(
+            "The citizen confirms a CSC filing with the WhatsApp code; then on as a "
+            "submission (422 wrong_code with details.attempts_left; locked after 5)",
+            {
+                "200": _json(_ref("Application"), "payment_pending, submitted or draft"),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+            params=_APP + _CITIZEN,
+            body=_body(_obj(["code"], code={"type": "string", "pattern": "^[0-9]{6}$"})),
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
+    "/edistrict/applications/{application_id}/decline": {
+        "post": _op(
+            "The citizen did not ask for this CSC filing: cancelled",
+            {"200": _json(_ref("Application"), "cancelled"), **_errors(401, 403, 404, 409)},
+            params=_APP + _CITIZEN,
+            body=_body({"type": "object"}),
             security=_TOKEN,
             tags=["edistrict"],
         )
@@ -518,15 +630,19 @@ _PATHS: dict[str, Any] = {
             tags=["grievances"],
         ),
         "get": _op(
-            "The caller's grievances",
+            "The caller's grievances (officer: all), newest first, filtered",
             {
                 "200": _json(
-                    _obj(["grievances"], grievances={"type": "array", "items": _ref("Grievance")}),
+                    _obj(
+                        ["grievances", "total"],
+                        grievances={"type": "array", "items": _ref("Grievance")},
+                        total=_INT,
+                    ),
                     "grievances",
                 ),
-                **_errors(401),
+                **_errors(400, 401),
             },
-            params=_CITIZEN,
+            params=_CITIZEN + _list_params("department", "status", "assigned_to"),
             security=_TOKEN,
             tags=["grievances"],
         ),
@@ -596,10 +712,101 @@ _PATHS: dict[str, Any] = {
             "Change them (STOP / START); the service token may change only its own citizen",
             {"200": _json(_ref("Preferences"), "updated"), **_errors(400, 401, 403, 404)},
             params=[_path_param("citizen_id"), *_CITIZEN],
-            body=_body(_obj([], broadcasts={"type": "boolean"}, reminders={"type": "boolean"})),
+            body=_body(_obj([], **_PREFERENCE_FIELDS)),
             security=_TOKEN,
             tags=["citizens"],
         ),
+    },
+    "/citizens/{citizen_id}/erasure": {
+        "post": _op(
+            "Erase or anonymise the citizen's personal data; keeps issued certificates and "
+            "payments (service token for that citizen, or a named officer); idempotent",
+            {"200": _json(_ref("Erasure"), "what was erased and kept"), **_errors(400, 401, 404)},
+            params=_CITIZEN_PATH + _OFFICER,
+            security=_TOKEN,
+            tags=["citizens"],
+        )
+    },
+    "/notifications": {
+        "get": _op(
+            "Notifications (outbox rows) by citizen_id, subject_id, broadcast_id or purpose",
+            {
+                "200": _json(
+                    _obj(
+                        ["notifications"],
+                        notifications={"type": "array", "items": _ref("Notification")},
+                    ),
+                    "notifications, oldest first",
+                ),
+                **_errors(400, 401, 403),
+            },
+            params=[
+                {"name": name, "in": "query", "schema": _STR}
+                for name in ("citizen_id", "subject_id", "broadcast_id", "purpose")
+            ],
+            security=_TOKEN,
+            tags=["notifications"],
+        )
+    },
+    "/reminders": {
+        "get": _op(
+            "An application's reminders",
+            {
+                "200": _json(
+                    _obj(["reminders"], reminders={"type": "array", "items": _ref("Reminder")}),
+                    "reminders",
+                ),
+                **_errors(401, 403),
+            },
+            params=[{"name": "application_id", "in": "query", "required": True, "schema": _STR}],
+            security=_TOKEN,
+            tags=["notifications"],
+        )
+    },
+    "/broadcasts": {
+        "post": _op(
+            "A department's announcement to its opted-in citizens (marketing: explicit opt-in "
+            "only; utility: also citizens with an open application or grievance there)",
+            {
+                "201": _json(_ref("Broadcast"), "created; sending starts at once"),
+                "200": _json(_ref("Broadcast"), "same Idempotency-Key and body: the original"),
+                **_errors(400, 401, 403, 409),
+            },
+            params=_OFFICER + _KEY,
+            body=_body(
+                _obj(
+                    ["department", "category", "text"],
+                    department=_STR,
+                    category={"type": "string", "enum": list(BROADCAST_CATEGORIES)},
+                    text=_obj(["hi", "en"], hi=_STR, en=_STR),
+                    district=_STR,
+                )
+            ),
+            security=_TOKEN,
+            tags=["broadcasts"],
+        ),
+        "get": _op(
+            "Broadcasts with their reports, newest first",
+            {
+                "200": _json(
+                    _obj(["broadcasts"], broadcasts={"type": "array", "items": _ref("Broadcast")}),
+                    "broadcasts",
+                ),
+                **_errors(401, 403),
+            },
+            params=[{"name": "department", "in": "query", "schema": _STR}],
+            security=_TOKEN,
+            tags=["broadcasts"],
+        ),
+    },
+    "/broadcasts/{broadcast_id}": {
+        "get": _op(
+            "Report: audience, sent, delivered, read, failed, opted_out, pending",
+            {"200": _json(_ref("Broadcast"), "report"), **_errors(401, 403, 404)},
+            params=[_path_param("broadcast_id")],
+            security=_TOKEN,
+            tags=["broadcasts"],
+        )
     },
     "/feedback": {
         "post": _op(

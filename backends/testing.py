@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.server
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -29,6 +33,7 @@ SERVICE_TOKEN = "test-service-token-0123456789"  # noqa: S105
 OFFICER_TOKEN = "test-officer-token-0123456789"  # noqa: S105
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"  # noqa: S105
 SIGNING_KEY = "test-signing-key-0123456789abcdef"
+INTERNAL_TOKEN = "test-internal-token-0123456789"  # noqa: S105
 
 
 def free_port() -> int:
@@ -120,3 +125,103 @@ def running_backend(directory: Path, **overrides: str) -> Iterator[Backend]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@dataclasses.dataclass
+class FakeChannel:
+    """The channel's internal API (``/notify``, ``/statuses``) as the backends see it.
+
+    Records every accepted ``/notify`` body with its receive time; idempotent on
+    ``key`` like the real one. ``down`` answers 503 while true; ``refuse`` maps a
+    template name to a 422 error code; ``statuses`` maps message ids to what
+    ``/statuses`` reports.
+    """
+
+    url: str = ""
+    received: list[tuple[float, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    attempts: int = 0
+    down: bool = False
+    refuse: dict[str, str] = dataclasses.field(default_factory=dict)
+    statuses: dict[str, str] = dataclasses.field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def to(self, citizen_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [body for _, body in self.received if body["to"] == citizen_id]
+
+    def handle(
+        self, path: str, auth: str, body: dict[str, Any], arrived: float
+    ) -> tuple[int, dict[str, Any]]:
+        if auth != f"Bearer {INTERNAL_TOKEN}":
+            return 401, {"error": "unauthorized"}
+        with self.lock:
+            if path.endswith("/statuses"):
+                return 200, {"statuses": {i: self.statuses.get(i) for i in body["ids"]}}
+            if "template" not in body:  # cut off: the sender was stopped mid-request
+                return 400, {"error": "invalid_json"}
+            self.attempts += 1
+            if self.down:
+                return 503, {"error": "whatsapp_unavailable", "retry_after": 0}
+            if body["template"] in self.refuse:
+                return 422, {"error": self.refuse[body["template"]]}
+            if body["key"] not in self.answers:
+                self.received.append((arrived, body))
+                self.answers[body["key"]] = {
+                    "message_id": f"wamid.{len(self.answers) + 1}",
+                    "mode": "template",
+                    "phone_number_id": f"pn-{body['department']}",
+                }
+            return 200, self.answers[body["key"]]
+
+
+@contextlib.contextmanager
+def fake_channel() -> Iterator[FakeChannel]:
+    """A :class:`FakeChannel` served on a free 127.0.0.1 port (``channel.url``)."""
+    channel = FakeChannel()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            arrived = time.monotonic()
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            status, answer = channel.handle(
+                self.path, self.headers.get("authorization", ""), json.loads(raw or b"{}"), arrived
+            )
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    channel.url = f"http://127.0.0.1:{server.server_address[1]}/internal"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield channel
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def channel_settings(channel: FakeChannel, directory: Path) -> dict[str, str]:
+    """Environment for :func:`running_backend` sending to ``channel`` with fast tasks and
+    a clock the test moves by writing seconds to ``directory / "clock"``."""
+    return {
+        "CHANNEL_URL": channel.url,
+        "WHATSAPP_INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "OUTBOX_INTERVAL_SECONDS": "0.1",
+        "STATUS_SYNC_INTERVAL_SECONDS": "0.3",
+        "REMINDER_INTERVAL_SECONDS": "0.2",
+        "NOTIFY_RETRY_BASE_SECONDS": "0.2",
+        "NOTIFY_RETRY_MAX_SECONDS": "1",
+        "BACKENDS_CLOCK_OFFSET_FILE": str(directory / "clock"),
+    }

@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
 from typing import Any, cast
 
 from sanic import Request
@@ -268,6 +269,41 @@ class Problems:
             self.add(key, "out_of_range", f"'{key}' must be a whole number from {lo} to {hi}.")
             return None
         return value
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    """Filters of a list call (``GET /edistrict/applications``, ``GET /grievances``):
+    comma-separated values per filter name, an optional ``due_before`` (date or UTC
+    time), ``limit`` (1-500, default 200) and ``offset``."""
+
+    values: dict[str, list[str]]
+    due_before: datetime | None
+    limit: int
+    offset: int
+
+
+def list_query(request: Request, names: tuple[str, ...]) -> ListQuery:
+    problems = Problems()
+    values = {
+        name: [v.strip() for v in str(request.args.get(name, "")).split(",") if v.strip()]
+        for name in names
+    }
+    due_before = None
+    raw_due = str(request.args.get("due_before", "")).strip()
+    if raw_due:
+        try:
+            due_before = datetime.fromisoformat(raw_due.replace("Z", ""))
+        except ValueError:
+            problems.add("due_before", "invalid", "'due_before' must be a date or ISO UTC time.")
+    numbers = {}
+    for key, default, lo, hi in (("limit", 200, 1, 500), ("offset", 0, 0, 10**9)):
+        raw = str(request.args.get(key, default))
+        numbers[key] = int(raw) if raw.isdigit() else -1
+        if not lo <= numbers[key] <= hi:
+            problems.add(key, "out_of_range", f"'{key}' must be a whole number {lo} to {hi}.")
+    problems.check()
+    return ListQuery(values, due_before, numbers["limit"], numbers["offset"])
 
 
 # --------------------------------------------------------------------------- idempotency

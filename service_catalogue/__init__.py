@@ -40,6 +40,7 @@ __all__ = [
     "Department",
     "Document",
     "Field",
+    "ReminderSettings",
     "Service",
     "load",
     "normalise_synonym",
@@ -70,7 +71,7 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _LATIN = re.compile(r"[A-Za-z]")
 _SYNONYM_PUNCT = re.compile(r"[\s\-_/.,;:'\u2019\"&()!?\u0964]+")
 
-_TOP_KEYS = {"version", "departments", "services"}
+_TOP_KEYS = {"version", "departments", "services", "reminders"}
 _DEPARTMENT_KEYS = {"name", "synonyms"}
 _SERVICE_KEYS = {
     "id",
@@ -84,6 +85,7 @@ _SERVICE_KEYS = {
     "eligibility",
     "documents",
     "fields",
+    "reminders",
 }
 _DOCUMENT_KEYS = {"id", "name", "required"}
 _CHOICE_KEYS = {"id", "en", "hi"}
@@ -177,6 +179,23 @@ class Document:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReminderSettings:
+    """When the citizen is reminded about an application (top-level ``reminders`` in
+    ``services.yml``, overridable per service)."""
+
+    fee_unpaid_hours: float = 24
+    documents_missing_days: float = 3
+    certificate_ready_days: float = 3
+    #: reminders of one kind about one application, at most
+    max_per_subject: int = 2
+    #: between two reminders of one kind about one application
+    repeat_hours: float = 48
+
+
+_REMINDER_KEYS = {f.name for f in dataclasses.fields(ReminderSettings)}
+
+
+@dataclasses.dataclass(frozen=True)
 class Service:
     id: str
     department: str
@@ -189,6 +208,7 @@ class Service:
     eligibility: dict[str, str]
     documents: list[Document]
     fields: list[Field]
+    reminders: ReminderSettings = ReminderSettings()
 
     def title(self, lang: str) -> str:
         """Service name in ``lang`` (``en`` or ``hi``), falling back to English."""
@@ -279,6 +299,7 @@ def _build(raw: Mapping[str, Any]) -> Catalogue:
         )
         for did, d in raw["departments"].items()
     }
+    defaults = dataclasses.replace(ReminderSettings(), **raw.get("reminders", {}))
     services: dict[str, Service] = {}
     for s in raw["services"]:
         services[s["id"]] = Service(
@@ -296,6 +317,7 @@ def _build(raw: Mapping[str, Any]) -> Catalogue:
                 for d in s["documents"]
             ],
             fields=[_build_field(f) for f in s["fields"]],
+            reminders=dataclasses.replace(defaults, **s.get("reminders", {})),
         )
     return Catalogue(version=raw["version"], departments=departments, services=services)
 
@@ -373,6 +395,8 @@ class _Validator:
                 if isinstance(did, str):
                     dept_ids.add(did)
 
+        if "reminders" in raw:
+            self.reminders("catalogue", raw["reminders"])
         services = raw.get("services")
         if not isinstance(services, list) or not services:
             self.err("catalogue", "'services' must be a non-empty list")
@@ -423,7 +447,7 @@ class _Validator:
             sid = where
 
         for key in sorted(_SERVICE_KEYS - set(s)):
-            if key != "id":
+            if key not in ("id", "reminders"):  # reminders: optional
                 self.err(where, f"missing required key '{key}'")
         for key in sorted(set(s) - _SERVICE_KEYS, key=str):
             self.err(where, f"unknown key '{key}'")
@@ -458,6 +482,8 @@ class _Validator:
             self.text(where, "eligibility", s["eligibility"])
         if "synonyms" in s:
             self.synonym_lists(where, s["synonyms"], s.get("name"))
+        if "reminders" in s:
+            self.reminders(where, s["reminders"])
         if "documents" in s:
             self.documents(where, s["documents"])
         if "fields" in s:
@@ -473,6 +499,19 @@ class _Validator:
                         "bill services must ask for the bill/property number "
                         "in a text field with a pattern",
                     )
+
+    def reminders(self, where: str, value: object) -> None:
+        if not isinstance(value, Mapping):
+            self.err(where, "reminders must be a mapping")
+            return
+        for key in sorted(set(value) - _REMINDER_KEYS, key=str):
+            self.err(where, f"reminders: unknown key '{key}'")
+        for key, number in value.items():
+            if key in _REMINDER_KEYS and not (_is_number(number) and number > 0):
+                self.err(where, f"reminders: {key} must be a positive number, got {number!r}")
+        count = value.get("max_per_subject")
+        if count is not None and not _is_int(count):
+            self.err(where, f"reminders: max_per_subject must be a whole number, got {count!r}")
 
     # ---- texts and synonyms
 

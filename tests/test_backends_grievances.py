@@ -149,7 +149,7 @@ def test_bad_grievances_are_refused_with_a_clear_message(backend: Backend) -> No
     assert leaked.json()["error"] == "aadhaar_unmasked"
     assert leaked.json()["details"]["fields"] == {"description": "aadhaar_unmasked"}
     listed = requests.get(f"{backend.url}/grievances", headers=backend.citizen(citizen)).json()
-    assert listed == {"grievances": []}
+    assert listed == {"grievances": [], "total": 0}
 
 
 def test_overdue_grievances_escalate_once_per_breach(backend: Backend) -> None:

@@ -1,0 +1,206 @@
+"""``POST /citizens/{citizen_id}/erasure``: erase or anonymise a citizen's personal data.
+
+Kept, as the law requires: applications with an issued certificate (their row as it
+is) and paid payment orders (receipts). Everything else of the citizen is erased or
+anonymised in one transaction:
+
+- applications without a certificate: form fields and reason emptied, documents' rows
+  (and any file of theirs under ``STORAGE_DIR``) deleted, unfinished ones cancelled,
+  the citizen id replaced by a random pseudonym (``erased-…``); unpaid orders likewise;
+- grievances: description, location, attachment and feedback comment; feedback comments;
+- preferences deleted; reminders cancelled; pending notifications cancelled and every
+  notification's parameters deleted; idempotency records deleted;
+- events: the citizen id replaced by the pseudonym and the payload cut down to
+  non-personal keys (states, ids, amounts).
+
+Calling it again finds nothing left to erase (idempotent). The answer counts rows:
+``{"erased": {...}, "kept": {"certificates": n, "payments": n}}``. Logs carry the
+pseudonym and counts only. Conversation history is erased by the channel
+(``POST /erase`` of docs/internal-apis.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from sanic import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from backends.db import (
+    Application,
+    Document,
+    Erasure,
+    Event,
+    Feedback,
+    Grievance,
+    IdempotencyKey,
+    Notification,
+    Order,
+    Preference,
+    Reminder,
+    utcnow,
+)
+from backends.web import ApiError, Context, authenticate, context
+
+log = logging.getLogger(__name__)
+
+PSEUDONYM_PREFIX = "erased-"
+#: event payload keys that never hold personal data
+SAFE_PAYLOAD_KEYS = frozenset(
+    {
+        "status",
+        "previous",
+        "by",
+        "service_id",
+        "certificate_number",
+        "receipt_number",
+        "amount",
+        "order_id",
+        "application_id",
+        "escalation_level",
+        "due_at",
+        "rating",
+        "broadcasts",
+        "reminders",
+        "status_updates",
+    }
+)
+#: application states after which nothing happens any more
+FINAL_STATES = ("approved", "rejected", "cancelled", "confirmation_locked")
+
+
+def _update(session: Session, model: Any, where: Any, **values: Any) -> int:
+    result = session.execute(
+        update(model).where(where).values(**values).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def _delete_file(ctx: Context, storage_ref: str) -> None:
+    """Delete a stored document file if it lives in this service's storage."""
+    root = ctx.settings.storage_dir.resolve()
+    path = (root / storage_ref).resolve()
+    if path.is_relative_to(root) and path.is_file():
+        path.unlink()
+
+
+def erase(session: Session, citizen_id: str, by: str) -> tuple[dict[str, Any], list[str]]:
+    """The answer, and the storage refs of deleted documents (to delete once committed)."""
+    now = utcnow()
+    pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(8)
+    erased: dict[str, int] = {}
+
+    apps = list(
+        session.execute(select(Application).where(Application.citizen_id == citizen_id))
+        .scalars()
+        .all()
+    )
+    kept_apps = [a for a in apps if a.certificate_number is not None]
+    erased_apps = [a for a in apps if a.certificate_number is None]
+    documents: list[str] = []
+    for app in erased_apps:
+        for doc in session.execute(select(Document).where(Document.application_id == app.id)):
+            documents.append(str(doc[0].storage_ref))
+        session.execute(delete(Document).where(Document.application_id == app.id))
+        app.fields = {}
+        app.status_reason = None
+        app.citizen_id = pseudonym
+        app.confirmation_hash = None
+        if app.status not in FINAL_STATES:
+            app.status = "cancelled"
+        app.updated_at = now
+    erased["applications"] = len(erased_apps)
+    erased["documents"] = len(documents)
+
+    paid = (Order.citizen_id == citizen_id) & (Order.status == "paid")
+    kept_payments = len(session.execute(select(Order.id).where(paid)).all())
+    erased["unpaid_orders"] = _update(
+        session,
+        Order,
+        (Order.citizen_id == citizen_id) & (Order.status != "paid"),
+        citizen_id=pseudonym,
+    )
+    erased["grievances"] = _update(
+        session,
+        Grievance,
+        Grievance.citizen_id == citizen_id,
+        citizen_id=pseudonym,
+        description="",
+        location=None,
+        attachment=None,
+        feedback_comment=None,
+    )
+    erased["feedback"] = _update(
+        session, Feedback, Feedback.citizen_id == citizen_id, citizen_id=pseudonym, comment=None
+    )
+    erased["preferences"] = int(
+        session.execute(delete(Preference).where(Preference.citizen_id == citizen_id)).rowcount or 0
+    )
+    erased["reminders"] = _update(
+        session,
+        Reminder,
+        Reminder.citizen_id == citizen_id,
+        citizen_id=pseudonym,
+        status="cancelled",
+        reason="erased",
+        updated_at=now,
+    )
+    _update(
+        session,
+        Notification,
+        (Notification.citizen_id == citizen_id) & (Notification.status == "pending"),
+        status="cancelled",
+        error="erased",
+    )
+    erased["notifications"] = _update(
+        session,
+        Notification,
+        Notification.citizen_id == citizen_id,
+        citizen_id=pseudonym,
+        parameters=None,
+        updated_at=now,
+    )
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.owner == f"citizen:{citizen_id}"))
+    events = list(
+        session.execute(
+            select(Event).where((Event.citizen_id == citizen_id) | (Event.subject_id == citizen_id))
+        )
+        .scalars()
+        .all()
+    )
+    for event in events:
+        event.citizen_id = pseudonym
+        if event.subject_id == citizen_id:
+            event.subject_id = pseudonym
+        event.payload = {k: v for k, v in event.payload.items() if k in SAFE_PAYLOAD_KEYS}
+    erased["events"] = len(events)
+
+    total = sum(erased.values())
+    if total:
+        session.add(Erasure(pseudonym=pseudonym, counts=erased, requested_by=by, created_at=now))
+    session.flush()
+    log.info("erasure %s by %s: %d row(s)", pseudonym if total else "-", by.split(":")[0], total)
+    answer = {"erased": erased, "kept": {"certificates": len(kept_apps), "payments": kept_payments}}
+    return answer, documents
+
+
+async def erase_citizen(request: Request, citizen_id: str) -> HTTPResponse:
+    caller = authenticate(request)
+    if caller.role == "officer":
+        if not caller.officer_id:
+            raise ApiError(400, "missing_officer_id", "Name the acting officer in X-Officer-Id.")
+        by = f"officer:{caller.officer_id}"
+    elif caller.citizen_id == citizen_id:
+        by = "citizen"
+    else:
+        raise ApiError(404, "not_found", "No such citizen.")
+    ctx = context(request)
+    answer, documents = ctx.db.run(lambda session: erase(session, citizen_id, by))
+    for ref in documents:  # after the commit: a rolled-back erasure keeps its files
+        _delete_file(ctx, ref)
+    return json_response(answer)

@@ -1,0 +1,423 @@
+"""Notification outbox, reminders and CSC confirmation, over real HTTP against a fake
+channel (backends/testing.py FakeChannel) that records what the citizen would get."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import insert, select, update
+
+from backends import reminders
+from backends.citizens import preference_now
+from backends.db import Cursor, Database, Event, Notification
+from backends.testing import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
+from tests.test_backends_edistrict import (
+    CHARACTER,
+    CHARACTER_DOCS,
+    act,
+    attach,
+    create,
+    new_citizen,
+    submitted_application,
+)
+from tests.test_backends_payments import new_order, pending_application, wait_for
+
+
+@pytest.fixture(scope="module")
+def channel() -> Iterator[FakeChannel]:
+    with fake_channel() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
+    directory = tmp_path_factory.mktemp("notify")
+    with running_backend(directory, **channel_settings(channel, directory)) as running:
+        yield running
+
+
+def notifications(backend: Backend, **query: str) -> list[dict[str, Any]]:
+    answer = requests.get(
+        f"{backend.url}/notifications", params=query, headers=backend.officer(), timeout=5
+    )
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["notifications"])
+
+
+def first_status(backend: Backend, citizen: str) -> str | None:
+    rows = notifications(backend, citizen_id=citizen)
+    return str(rows[0]["status"]) if rows else None
+
+
+def templates_to(channel: FakeChannel, citizen: str) -> list[str]:
+    return [body["template"] for body in channel.to(citizen)]
+
+
+def settle(seconds: float = 1.0) -> None:
+    """Give the background tasks (0.1-0.3 s rounds) time to do what they must not do."""
+    time.sleep(seconds)
+
+
+def test_state_change_notified_once_even_if_logged_twice_or_read_again(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    app_id = submitted_application(backend, citizen)
+    assert act(backend, app_id, "verify").status_code == 200
+    assert wait_for(lambda: "application_documents_verified" in templates_to(channel, citizen))
+
+    db = Database(backend.db_url)
+    # The backend logs the same state change a second time, and the outbox's cursor is
+    # rewound as after a crash before it was saved.
+    original = db.run(
+        lambda s: (
+            s.execute(select(Event).where(Event.subject_id == app_id, Event.type.like("%status%")))
+            .scalars()
+            .all()[-1]
+        )
+    )
+    db.run(
+        lambda s: s.execute(
+            insert(Event).values(
+                type=original.type,
+                subject_id=app_id,
+                citizen_id=citizen,
+                payload=original.payload,
+                created_at=original.created_at,
+            )
+        )
+    )
+    db.run(lambda s: s.execute(update(Cursor).values(position=0)))
+    db.dispose()
+    assert act(backend, app_id, "approve").status_code == 200
+    assert wait_for(lambda: "certificate_issued" in templates_to(channel, citizen))
+    settle()
+
+    messages = channel.to(citizen)
+    assert [m["template"] for m in messages] == [
+        "application_documents_verified",
+        "certificate_issued",  # approval with a certificate: one message, not two
+    ]
+    verified, issued = messages
+    assert verified["parameters"] == ["Police Character Certificate", app_id]
+    assert (verified["purpose"], verified["language"], verified["to"]) == ("status", "en", citizen)
+    assert issued["parameters"][:2] == ["Police Character Certificate", app_id]
+    assert issued["parameters"][2].startswith("CERT-")
+    rows = notifications(backend, citizen_id=citizen)
+    assert [r["status"] for r in rows] == ["sent", "sent"]
+    assert rows[0]["message_id"] and rows[0]["phone_number_id"] == "pn-police"
+
+
+def test_channel_down_retried_with_back_off_then_sent_once(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    app_id = submitted_application(backend, citizen)
+    channel.down = True
+    try:
+        before = channel.attempts
+        assert act(backend, app_id, "request_resubmission", "Photo is blurred").status_code == 200
+        assert wait_for(lambda: channel.attempts >= before + 3)
+        (row,) = notifications(backend, citizen_id=citizen)
+        assert (row["status"], row["error"]) == ("pending", "channel_unavailable")
+        assert row["attempts"] >= 2
+    finally:
+        channel.down = False
+    assert wait_for(lambda: first_status(backend, citizen) == "sent")
+    settle(0.5)
+    (message,) = channel.to(citizen)
+    assert message["template"] == "application_resubmission"
+    assert message["parameters"] == ["Police Character Certificate", app_id, "Photo is blurred"]
+
+
+def test_refused_message_fails_permanently_with_the_channels_code(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    app_id = submitted_application(backend, citizen)
+    channel.refuse["application_rejected"] = "invalid_recipient"
+    try:
+        assert act(backend, app_id, "reject", "Not eligible").status_code == 200
+        assert wait_for(lambda: first_status(backend, citizen) not in (None, "pending"))
+        settle(0.5)
+        (row,) = notifications(backend, citizen_id=citizen)
+    finally:
+        channel.refuse.clear()
+    assert (row["status"], row["error"], row["attempts"]) == ("failed", "invalid_recipient", 1)
+    assert channel.to(citizen) == []
+
+
+def test_delivery_and_read_statuses_are_recorded(backend: Backend, channel: FakeChannel) -> None:
+    citizen = new_citizen()
+    app_id = submitted_application(backend, citizen)
+    act(backend, app_id, "verify")
+    assert wait_for(lambda: first_status(backend, citizen) == "sent")
+    message_id = notifications(backend, citizen_id=citizen)[0]["message_id"]
+    channel.statuses[message_id] = "delivered"
+    assert wait_for(lambda: first_status(backend, citizen) == "delivered")
+    channel.statuses[message_id] = "read"
+    assert wait_for(lambda: first_status(backend, citizen) == "read")
+
+
+def test_status_updates_stop_after_consent_is_withdrawn(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    app_id = submitted_application(backend, citizen)
+    withdrawn = requests.put(
+        f"{backend.url}/citizens/{citizen}/preferences",
+        json={"status_updates": False, "broadcasts": False, "reminders": False},
+        headers=backend.citizen(citizen),
+        timeout=5,
+    )
+    assert withdrawn.status_code == 200
+    act(backend, app_id, "verify")
+    assert wait_for(lambda: first_status(backend, citizen) not in (None, "pending"))
+    assert notifications(backend, citizen_id=citizen)[0]["status"] == "skipped"
+    assert channel.to(citizen) == []
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def set_clock(directory: Path, at: datetime) -> None:
+    """Make the service's clock read ``at`` (UTC) from now on."""
+    offset = (at - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds()
+    (directory / "clock").write_text(str(offset))
+
+
+def reminder_rows(backend: Backend, app_id: str, kind: str) -> list[dict[str, Any]]:
+    answer = requests.get(
+        f"{backend.url}/reminders",
+        params={"application_id": app_id},
+        headers=backend.officer(),
+        timeout=5,
+    )
+    return [r for r in answer.json()["reminders"] if r["kind"] == kind]
+
+
+def test_fee_reminder_survives_a_restart_and_stops_when_the_citizen_pays(tmp_path: Path) -> None:
+    with fake_channel() as channel:  # keys are per database: a channel of its own
+        fee_reminder_scenario(tmp_path, channel)
+
+
+def fee_reminder_scenario(tmp_path: Path, channel: FakeChannel) -> None:
+    settings = channel_settings(channel, tmp_path)
+    # 11:00 IST: daytime, so nothing is held back for quiet hours
+    morning = datetime.now(timezone.utc).replace(tzinfo=None, hour=5, minute=30) + timedelta(days=1)
+    set_clock(tmp_path, morning)
+    citizen, stopper = new_citizen(), new_citizen()
+    with running_backend(tmp_path, **settings) as backend:
+        app_id = pending_application(backend, citizen)["application_id"]
+        stopped_app = pending_application(backend, stopper)["application_id"]
+        stop = requests.put(
+            f"{backend.url}/citizens/{stopper}/preferences",
+            json={"broadcasts": False, "reminders": False},
+            headers=backend.citizen(stopper),
+            timeout=5,
+        )
+        assert stop.status_code == 200
+        assert wait_for(lambda: reminder_rows(backend, app_id, "fee_unpaid"))
+        (reminder,) = reminder_rows(backend, app_id, "fee_unpaid")
+        # learner_licence overrides the catalogue's default (24 h) with 6 hours
+        assert reminder["status"] == "scheduled"
+        # the draft's "documents missing" reminder ended when it was submitted
+        (documents,) = reminder_rows(backend, app_id, "documents_missing")
+        assert (documents["status"], documents["reason"]) == ("cancelled", "acted")
+        due = datetime.strptime(reminder["due_at"], "%Y-%m-%dT%H:%M:%SZ")
+        assert timedelta(hours=5, minutes=59) <= due - morning <= timedelta(hours=6, minutes=1)
+        settle(0.5)
+        assert "reminder_fee_unpaid" not in templates_to(channel, citizen)
+
+    set_clock(tmp_path, morning + timedelta(hours=6, minutes=5))  # 17:05 IST
+    with running_backend(tmp_path, **settings) as backend:
+        assert wait_for(lambda: "reminder_fee_unpaid" in templates_to(channel, citizen))
+        (sent,) = [m for m in channel.to(citizen) if m["template"] == "reminder_fee_unpaid"]
+        assert sent["parameters"] == ["लर्नर लाइसेंस", app_id, "200"]  # filed in Hindi
+        assert sent["purpose"] == "reminder" and sent["language"] == "hi"
+        # STOP: no reminder for the other citizen, ever
+        (stopped,) = reminder_rows(backend, stopped_app, "fee_unpaid")
+        assert (stopped["status"], stopped["reason"]) == ("cancelled", "opted_out")
+        assert channel.to(stopper) == []
+
+        order = new_order(backend, citizen, app_id).json()
+        requests.post(order["payment_url"], data={"outcome": "success"}, timeout=5)
+        assert wait_for(lambda: "payment_received" in templates_to(channel, citizen))
+        assert wait_for(
+            lambda: reminder_rows(backend, app_id, "fee_unpaid")[0]["status"] == "cancelled"
+        )
+        # two days on, when the second reminder would have been due
+        set_clock(tmp_path, morning + timedelta(days=2, hours=7))
+        settle()
+        assert templates_to(channel, citizen).count("reminder_fee_unpaid") == 1
+        (payment,) = [m for m in channel.to(citizen) if m["template"] == "payment_received"]
+        assert payment["parameters"][:2] == ["200", app_id]
+
+
+def test_reminders_wait_for_daytime_and_a_daily_cap(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    db.create_all()
+    ctx: Any = SimpleNamespace(settings=SimpleNamespace(reminders_per_day=2))
+    night = datetime(2026, 12, 4, 17, 0)  # 22:30 IST
+    early = datetime(2026, 12, 4, 0, 0)  # 05:30 IST
+    day = datetime(2026, 12, 4, 6, 0)  # 11:30 IST
+    next_morning = datetime(2026, 12, 5, 2, 30)  # 08:00 IST
+    allowed = reminders._allowed_at  # noqa: SLF001 - the policy itself
+    assert db.run(lambda s: allowed(s, ctx, "c1", night)) == next_morning
+    assert db.run(lambda s: allowed(s, ctx, "c1", early)) == datetime(2026, 12, 4, 2, 30)
+    assert db.run(lambda s: allowed(s, ctx, "c1", day)) == day
+
+    def sent_today(session: Any, n: int) -> None:
+        session.add(
+            Notification(
+                dedupe_key=f"k{n}",
+                citizen_id="c1",
+                purpose="reminder",
+                template="reminder_documents_missing",
+                language="hi",
+                status="sent",
+                attempts=1,
+                next_attempt_at=day,
+                created_at=day - timedelta(hours=1),
+                updated_at=day,
+            )
+        )
+
+    db.run(lambda s: sent_today(s, 1))
+    assert db.run(lambda s: allowed(s, ctx, "c1", day)) == day
+    db.run(lambda s: sent_today(s, 2))
+    assert db.run(lambda s: allowed(s, ctx, "c1", day)) == next_morning
+    assert db.run(lambda s: allowed(s, ctx, "c2", day)) == day
+    db.dispose()
+
+
+# --------------------------------------------------------------------------- CSC
+
+
+def csc_application(backend: Backend, citizen: str) -> str:
+    created = create(
+        backend,
+        citizen,
+        channel="csc",
+        operator={"id": "csc-op-17", "name": "Anil", "centre": "CSC Laxmi Nagar"},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "awaiting_citizen_confirmation"
+    app_id = str(created.json()["application_id"])
+    for doc in CHARACTER_DOCS:
+        assert attach(backend, citizen, app_id, doc).status_code == 201
+    return app_id
+
+
+def confirm(backend: Backend, citizen: str, app_id: str, code: str) -> requests.Response:
+    return requests.post(
+        f"{backend.url}/edistrict/applications/{app_id}/confirm",
+        json={"code": code},
+        headers=backend.citizen(citizen),
+        timeout=5,
+    )
+
+
+def code_sent_to(channel: FakeChannel, citizen: str) -> str:
+    assert wait_for(lambda: "csc_confirmation" in templates_to(channel, citizen))
+    (message,) = [m for m in channel.to(citizen) if m["template"] == "csc_confirmation"]
+    service, centre, code = message["parameters"]
+    assert (service, centre, message["purpose"]) == (
+        "Police Character Certificate",
+        "CSC Laxmi Nagar",
+        "csc",
+    )
+    return str(code)
+
+
+def test_csc_filing_goes_ahead_once_the_citizen_confirms_the_code(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    app_id = csc_application(backend, citizen)
+    code = code_sent_to(channel, citizen)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+
+    refused = confirm(backend, citizen, app_id, wrong)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "wrong_code"
+    assert refused.json()["details"] == {
+        "attempts_left": 4,
+        "status": "awaiting_citizen_confirmation",
+    }
+    other = confirm(backend, new_citizen(), app_id, code)
+    assert other.status_code == 404
+
+    confirmed = confirm(backend, citizen, app_id, code)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "submitted"  # fee 0, documents attached
+    assert confirmed.json()["fields"] == CHARACTER
+    assert confirm(backend, citizen, app_id, code).status_code == 409
+    # the code is not kept once it went out
+    (row,) = notifications(backend, subject_id=app_id, purpose="csc")
+    assert row["status"] == "sent" and code not in row["parameters"]
+
+
+def test_csc_filing_locked_after_five_wrong_codes_or_declined(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    app_id = csc_application(backend, citizen)
+    code = code_sent_to(channel, citizen)
+    wrong = f"{(int(code) + 7) % 10**6:06d}"
+    answers = [confirm(backend, citizen, app_id, wrong) for _ in range(5)]
+    assert [a.json()["details"]["attempts_left"] for a in answers] == [4, 3, 2, 1, 0]
+    assert answers[-1].json()["error"] == "confirmation_locked"
+    locked = confirm(backend, citizen, app_id, code)  # even the right code, now
+    assert locked.status_code == 409 and locked.json()["details"]["status"] == (
+        "confirmation_locked"
+    )
+
+    other = new_citizen()
+    declined_id = csc_application(backend, other)
+    declined = requests.post(
+        f"{backend.url}/edistrict/applications/{declined_id}/decline",
+        json={},
+        headers=backend.citizen(other),
+        timeout=5,
+    )
+    assert declined.status_code == 200 and declined.json()["status"] == "cancelled"
+
+
+def test_an_existing_database_gains_the_new_columns(tmp_path: Path) -> None:
+    """A database made before preferences had status_updates/departments keeps working."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database(url)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE citizen_preferences (citizen_id VARCHAR(64) PRIMARY KEY, "
+            "broadcasts BOOLEAN NOT NULL, reminders BOOLEAN NOT NULL, updated_at DATETIME NOT NULL)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO citizen_preferences VALUES ('919800000300', 0, 0, '2026-01-01 00:00:00')"
+        )
+    db.create_all()
+    assert preference_now(db, "919800000300") == {
+        "citizen_id": "919800000300",
+        "broadcasts": False,
+        "reminders": False,
+        "status_updates": True,
+        "departments": [],
+        "district": None,
+        "language": None,
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+    db.dispose()
