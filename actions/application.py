@@ -28,7 +28,19 @@ MAX_FAILURES = 3
 _DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 # Messages that leave the form for a moment (rules answer them, then the form resumes).
 DIGRESSIONS = frozenset(
-    {"cancel", "check_status", "service_info", "talk_to_human", "withdraw_consent"}
+    {
+        "cancel",
+        "check_status",
+        "service_info",
+        "talk_to_human",
+        "withdraw_consent",
+        "opt_out",
+        "opt_in",
+        "erase_data",
+        "data_summary",
+        "csc_confirm",
+        "csc_decline",
+    }
 )
 # What our channel sends in place of an Aadhaar number it has verified (Verhoeff) and
 # masked before the text reached Rasa.

@@ -16,7 +16,9 @@ from rasa_sdk import Tracker
 from service_catalogue import Catalogue, load
 
 T = TypeVar("T")
-GRIEVANCES_FILE = Path(__file__).resolve().parent.parent / "service_catalogue" / "grievances.yml"
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "service_catalogue"
+GRIEVANCES_FILE = CATALOGUE_DIR / "grievances.yml"
+DISTRICTS_FILE = CATALOGUE_DIR / "districts.yml"
 SKIP_WORDS = frozenset({"skip", "छोड़ें", "छोड़े", "chhodo", "chodo", "chhodein", "nahi", "no", "-"})
 
 
@@ -33,6 +35,17 @@ def catalogue() -> Catalogue:
 def grievance_categories() -> dict[str, dict[str, Any]]:
     raw = yaml.safe_load(GRIEVANCES_FILE.read_text(encoding="utf-8"))
     return dict(raw["categories"])
+
+
+@lru_cache(maxsize=1)
+def districts() -> dict[str, dict[str, str]]:
+    """Delhi's districts: id -> {"en": name, "hi": name}."""
+    raw = yaml.safe_load(DISTRICTS_FILE.read_text(encoding="utf-8"))
+    return dict(raw["districts"])
+
+
+def intent_of(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 def latest_user_metadata(tracker: Tracker) -> dict[str, Any]:

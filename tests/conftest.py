@@ -55,6 +55,8 @@ def action_server_url(backend):
         "PAYMENTS_URL": backend.url,
         "GRIEVANCE_URL": backend.url,
         "BACKENDS_SERVICE_TOKEN": SERVICE_TOKEN,
+        # nothing listens there: erasing the chat fails, as when the channel is down
+        "CHANNEL_URL": f"http://127.0.0.1:{free_port()}/internal",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],

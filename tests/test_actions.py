@@ -5,7 +5,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import ActionRecordConsent, ActionWithdrawConsent
+from actions.consent import ActionRecordConsent
 from actions.fallback import ActionClarify
 from actions.language import ActionMessageContext
 
@@ -88,13 +88,7 @@ async def test_consent_is_recorded_with_notice_version_and_time():
     assert values["consent_time"].endswith("+00:00")
 
 
-async def test_withdrawal_clears_consent():
-    events = await ActionWithdrawConsent().run(
-        CollectingDispatcher(), tracker(slots={"consent_given": True}), {}
-    )
-    values = {e["name"]: e["value"] for e in events}
-    assert values["consent_given"] is False
-    assert values["consent_version"] is None
+# Withdrawal (it also calls the backends): tests/test_privacy_actions.py
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from actions import config
 from actions.api import (
     ApiResult,
     BaseClient,
+    ChannelClient,
+    CitizensClient,
     EDistrictClient,
     FeedbackClient,
     GrievanceClient,
@@ -65,6 +67,11 @@ def grievance() -> GrievanceClient:
 @pytest.fixture
 def feedback() -> FeedbackClient:
     return make(FeedbackClient)
+
+
+@pytest.fixture
+def citizens() -> CitizensClient:
+    return make(CitizensClient)
 
 
 @pytest.fixture
@@ -222,6 +229,69 @@ CALLS: list[tuple[str, Call, str, str, dict[str, Any] | None, bool, bool]] = [
         False,
     ),
 ]
+CALLS += [
+    (
+        "edistrict",
+        lambda c: c.confirm(CITIZEN, APP, "482913"),
+        "POST",
+        f"/edistrict/applications/{APP}/confirm",
+        {"code": "482913"},
+        False,
+        False,  # every try counts against the citizen's attempts
+    ),
+    (
+        "edistrict",
+        lambda c: c.decline(CITIZEN, APP),
+        "POST",
+        f"/edistrict/applications/{APP}/decline",
+        {},
+        False,
+        True,
+    ),
+    (
+        "citizens",
+        lambda c: c.preferences(CITIZEN),
+        "GET",
+        f"/citizens/{CITIZEN}/preferences",
+        None,
+        False,
+        True,
+    ),
+    (
+        "citizens",
+        lambda c: c.update_preferences(CITIZEN, {"departments": ["djb"], "district": "south"}),
+        "PUT",
+        f"/citizens/{CITIZEN}/preferences",
+        {"departments": ["djb"], "district": "south"},
+        False,
+        True,
+    ),
+    (
+        "citizens",
+        lambda c: c.set_messages(CITIZEN, False, language="hi"),
+        "PUT",
+        f"/citizens/{CITIZEN}/preferences",
+        {"broadcasts": False, "reminders": False, "language": "hi"},
+        False,
+        True,
+    ),
+    (
+        "citizens",
+        lambda c: c.erase(CITIZEN),
+        "POST",
+        f"/citizens/{CITIZEN}/erasure",
+        {},
+        False,
+        True,
+    ),
+]
+# Safe to repeat by the contract although neither a GET nor keyed: a PUT of a state,
+# an erasure, a decline.
+IDEMPOTENT_BY_CONTRACT = {
+    f"/citizens/{CITIZEN}/preferences",
+    f"/citizens/{CITIZEN}/erasure",
+    f"/edistrict/applications/{APP}/decline",
+}
 IDS = [f"{c[2]} {c[3]}" for c in CALLS]
 
 
@@ -259,7 +329,7 @@ def test_timeouts_are_retried_only_for_idempotent_calls(
 
     assert (result.ok, result.status, result.error) == (False, 0, "timeout")
     assert len(mocked.calls) == (3 if retried else 1)
-    assert retried == (method == "GET" or keyed)
+    assert retried == (method == "GET" or keyed or path in IDEMPOTENT_BY_CONTRACT)
 
 
 @pytest.mark.parametrize("client_name, call, method, path, body, keyed, retried", CALLS, ids=IDS)
@@ -539,11 +609,32 @@ def test_one_session_per_client_reused_across_calls(mocked, edistrict):
     assert make(EDistrictClient).session is not session
 
 
+def test_chat_erasure_goes_to_the_channel_with_the_internal_token(mocked):
+    channel = ChannelClient("http://rasa.test/internal", "internal-token", backoff=0.0)
+    mocked.add("POST", "http://rasa.test/internal/erase", status=503)
+    mocked.add("POST", "http://rasa.test/internal/erase", json={"status": "scheduled"}, status=202)
+    result = channel.erase(CITIZEN)
+    assert result.ok and result.data == {"status": "scheduled"}
+    sent = mocked.calls[-1].request
+    assert sent.headers["Authorization"] == "Bearer internal-token"
+    assert "X-Citizen-Id" not in sent.headers
+    assert body_of(mocked.calls[-1]) == {"wa_id": CITIZEN}
+
+
+def test_unknown_preference_fields_are_refused_without_a_call(mocked, citizens):
+    for changes in ({}, {"broadcasts": True, "name": "Ravi"}):
+        result = citizens.update_preferences(CITIZEN, changes)
+        assert (result.ok, result.status, result.error) == (False, 0, "invalid")
+    assert not mocked.calls
+
+
 def test_clients_are_built_once_from_config(monkeypatch):
     monkeypatch.setattr(config, "EDISTRICT_URL", "http://edistrict.test/")
     monkeypatch.setattr(config, "PAYMENTS_URL", "http://payments.test")
     monkeypatch.setattr(config, "GRIEVANCE_URL", "http://grievance.test")
     monkeypatch.setattr(config, "BACKENDS_SERVICE_TOKEN", "from-env")
+    monkeypatch.setattr(config, "CHANNEL_URL", "http://rasa.test/internal")
+    monkeypatch.setattr(config, "WHATSAPP_INTERNAL_TOKEN", "internal-from-env")
     monkeypatch.setattr(config, "API_CONNECT_TIMEOUT", 1.0)
     monkeypatch.setattr(config, "API_READ_TIMEOUT", 3.0)
     monkeypatch.setattr(config, "API_RETRIES", 4)
@@ -557,8 +648,11 @@ def test_clients_are_built_once_from_config(monkeypatch):
         assert shared.edistrict.timeout == (1.0, 3.0)
         assert shared.payments.retries == 4
         assert shared.citizens.base_url == "http://edistrict.test"
+        assert shared.channel.base_url == "http://rasa.test/internal"
+        assert shared.channel._token == "internal-from-env"
+        assert shared.citizens._token == "from-env"
         sessions = {id(c.session) for c in vars(shared).values()}
-        assert len(sessions) == 5  # one Session per client
+        assert len(sessions) == 6  # one Session per client
     finally:
         reset_clients()
 
@@ -572,6 +666,10 @@ SETTINGS = (
     "API_READ_TIMEOUT",
     "API_RETRIES",
     "API_RETRY_BACKOFF",
+    "CHANNEL_URL",
+    "WHATSAPP_INTERNAL_TOKEN",
+    "OFFICE_OPENS",
+    "OFFICE_CLOSES",
 )
 
 
@@ -592,6 +690,16 @@ def test_config_defaults(reload_config):
     assert (config.API_CONNECT_TIMEOUT, config.API_READ_TIMEOUT) == (2.0, 5.0)
     assert config.API_RETRIES == 2
     assert config.CONSENT_NOTICE_VERSION  # the older settings are still there
+    assert config.CHANNEL_URL == "http://127.0.0.1:5005/webhooks/whatsapp/internal"
+    assert config.WHATSAPP_INTERNAL_TOKEN == ""  # a secret has no default
+    assert (config.OFFICE_OPENS, config.OFFICE_CLOSES) == (10, 18)
+
+
+def test_config_refuses_office_hours_that_end_before_they_start(reload_config, monkeypatch):
+    monkeypatch.setenv("OFFICE_OPENS", "18")
+    monkeypatch.setenv("OFFICE_CLOSES", "10")
+    with pytest.raises(ValueError, match="OFFICE_OPENS"):
+        reload_config()
 
 
 def test_config_reads_the_environment(reload_config, monkeypatch):

@@ -90,3 +90,112 @@ async def test_longest_whatsapp_message_gets_an_answer(agent):
 async def test_mixed_script_message_gets_an_answer(agent):
     replies = await say(agent, new_citizen(), "मुझे DL चाहिए please")
     assert replies
+
+
+# ------------------------------------------- opt-out, consent, erasure, officers, handoff
+
+
+def preferences(backend, citizen):
+    import requests
+
+    url = f"{backend.url}/citizens/{citizen}/preferences"
+    return requests.get(url, headers=backend.citizen(citizen), timeout=5).json()
+
+
+async def consented(agent, greeting="Hi"):
+    citizen = new_citizen()
+    await say(agent, citizen, greeting)
+    await say(agent, citizen, "/affirm", metadata={"trusted_payload": True})
+    return citizen
+
+
+async def test_stop_before_consent_is_honoured_at_once(agent, backend):
+    citizen = new_citizen()
+    await say(agent, citizen, "नमस्ते")
+    replies = await say(agent, citizen, "बंद करो")
+    assert is_hindi(replies[0]["text"]) and "START" in replies[0]["text"]
+    held = preferences(backend, citizen)
+    assert (held["broadcasts"], held["reminders"], held["status_updates"]) == (False, False, True)
+    assert held["language"] == "hi"
+
+
+async def test_stop_in_the_middle_of_a_form_then_the_form_carries_on(agent, backend):
+    citizen = await consented(agent)
+    asked = await say(agent, citizen, "I want to apply for an income certificate")
+    replies = await say(agent, citizen, "STOP")
+    assert "no more scheme announcements" in replies[0]["text"]
+    assert replies[-1]["text"] == asked[-1]["text"]  # the same question again
+    assert preferences(backend, citizen)["broadcasts"] is False
+    assert (await slots(agent, citizen))["requested_slot"] == "field_value"
+
+
+async def test_withdrawing_consent_mid_form_stops_processing(agent, backend):
+    citizen = await consented(agent)
+    await say(agent, citizen, "I want to apply for an income certificate")
+    await say(agent, citizen, "Ravi Kumar")
+    replies = await say(agent, citizen, "I withdraw my consent")
+    assert "Stopped now" in replies[0]["text"] and "Kept" in replies[0]["text"]
+    tracker = await agent.tracker_store.retrieve(citizen)
+    assert tracker.active_loop_name is None
+    values = tracker.current_slot_values()
+    assert values["consent_given"] is False and values["form_answers"] is None
+    held = preferences(backend, citizen)
+    assert (held["status_updates"], held["broadcasts"], held["reminders"]) == (False, False, False)
+    replies = await say(agent, citizen, "Ravi Kumar")
+    assert (await slots(agent, citizen))["form_answers"] is None  # not taken as an answer
+    replies = await say(agent, citizen, "I want to apply for an income certificate")
+    assert "consent" in replies[0]["text"]
+    await say(agent, citizen, "/affirm", metadata={"trusted_payload": True})
+    assert preferences(backend, citizen)["status_updates"] is True
+
+
+async def test_erasure_is_explained_and_no_keeps_everything(agent, backend):
+    citizen = await consented(agent)
+    replies = await say(agent, citizen, "delete my data")
+    assert "payment" in replies[0]["text"]
+    assert [b["payload"] for b in replies[0]["buttons"]] == ["/affirm", "/deny"]
+    replies = await say(agent, citizen, "/deny", metadata={"trusted_payload": True})
+    assert "nothing has been erased" in replies[0]["text"]
+    assert (await slots(agent, citizen))["consent_given"] is True
+
+
+async def test_erasure_says_what_was_done_when_the_chat_cannot_be_erased(agent, backend):
+    citizen = await consented(agent, "नमस्ते")
+    await say(agent, citizen, "मेरा सारा डेटा मिटा दो")
+    replies = await say(agent, citizen, "/affirm", metadata={"trusted_payload": True})
+    text = replies[0]["text"]
+    assert is_hindi(text) and "0 आवेदन" in text and "नहीं मिट पाई" in text
+    assert replies[0]["buttons"][0]["payload"] == "/erase_data"  # try again
+
+
+async def test_asking_for_an_officer_is_flagged_and_the_bot_keeps_helping(agent):
+    citizen = await consented(agent, "namaste ji")
+    replies = await say(agent, citizen, "kisi officer se baat karao")
+    assert is_hindi(replies[0]["text"]) and "अधिकारी" in replies[0]["text"]
+    assert (await slots(agent, citizen))["human_requested"] is True
+    tracker = await agent.tracker_store.retrieve(citizen)
+    assert tracker.latest_message.intent["name"] == "talk_to_human"  # what the dashboard reads
+    assert await say(agent, citizen, "kaun kaun si services hai")
+
+
+async def test_after_an_officer_hands_back_the_form_continues(agent):
+    from rasa.shared.core.events import ConversationPaused, ConversationResumed
+
+    citizen = await consented(agent)
+    first = await say(agent, citizen, "I want to apply for an income certificate")
+    tracker = await agent.tracker_store.retrieve(citizen)
+    tracker.update(ConversationPaused())
+    await agent.tracker_store.save(tracker)
+    assert await say(agent, citizen, "hello, is an officer there?") == []  # the officer answers
+    tracker = await agent.tracker_store.retrieve(citizen)
+    tracker.update(ConversationResumed())
+    await agent.tracker_store.save(tracker)
+    replies = await say(agent, citizen, "Ravi Kumar")
+    assert "Question 2" in replies[-1]["text"]
+    assert "Question 1" in first[-1]["text"]
+
+
+async def test_a_csc_code_with_nothing_waiting_is_answered(agent):
+    citizen = await consented(agent)
+    replies = await say(agent, citizen, "my code is 482913")
+    assert "waiting for confirmation" in replies[0]["text"]

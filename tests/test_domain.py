@@ -54,11 +54,37 @@ def test_buttons_fit_whatsapp(name):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_at_least_25_examples_per_intent_in_each_language(language):
+def test_at_least_33_examples_per_intent_in_each_language(language):
     data = load_data(str(ROOT / "data" / "nlu" / language))
     counts = Counter(m.get("intent") for m in data.intent_examples)
     for intent in set(DOMAIN["intents"]) - CHANNEL_INTENTS:
-        assert counts[intent] >= 25, f"{language}: {intent} has {counts[intent]} examples"
+        assert counts[intent] >= 33, f"{language}: {intent} has {counts[intent]} examples"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_typed_intent_has_held_out_sentences(language):
+    data = load_data(str(ROOT / "bench" / "heldout" / f"{language}.yml"))
+    counts = Counter(m.get("intent") for m in data.intent_examples)
+    for intent in set(DOMAIN["intents"]) - CHANNEL_INTENTS:
+        assert counts[intent] >= 10, f"{language}: {intent} has {counts[intent]} held-out"
+
+
+def test_forms_ignore_every_request_that_has_its_own_rule():
+    """A request typed while a form waits for an answer must not be stored as the answer."""
+    from actions.application import DIGRESSIONS
+
+    slots = DOMAIN["slots"]
+    for slot in ("field_value", "edit_field"):
+        assert set(slots[slot]["mappings"][0]["not_intent"]) == DIGRESSIONS, slot
+    privacy = DIGRESSIONS - {"check_status", "service_info"}
+    for slot in (
+        "grievance_category",
+        "grievance_description",
+        "grievance_location",
+        "feedback_rating",
+        "feedback_comment",
+    ):
+        assert set(slots[slot]["mappings"][0]["not_intent"]) == privacy, slot
 
 
 def test_hindi_data_is_devanagari_and_hinglish_roman():

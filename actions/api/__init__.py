@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from actions.api.base import ApiResult, BaseClient
+from actions.api.channel import ChannelClient
 from actions.api.citizens import CitizensClient
 from actions.api.edistrict import EDistrictClient
 from actions.api.grievance import FeedbackClient, GrievanceClient
@@ -19,6 +20,7 @@ from actions.api.payments import PaymentsClient
 __all__ = [
     "ApiResult",
     "BaseClient",
+    "ChannelClient",
     "CitizensClient",
     "Clients",
     "EDistrictClient",
@@ -39,6 +41,7 @@ class Clients:
     grievance: GrievanceClient
     feedback: FeedbackClient
     citizens: CitizensClient
+    channel: ChannelClient
 
 
 _lock = threading.Lock()
@@ -57,6 +60,7 @@ def clients() -> Clients:
                     grievance=GrievanceClient.from_config(),
                     feedback=FeedbackClient.from_config(),
                     citizens=CitizensClient.from_config(),
+                    channel=ChannelClient.from_config(),
                 )
     return _clients
 
@@ -66,8 +70,6 @@ def reset_clients() -> None:
     global _clients
     with _lock:
         if _clients is not None:
-            for client in (_clients.edistrict, _clients.payments, _clients.grievance):
+            for client in vars(_clients).values():
                 client.close()
-            _clients.feedback.close()
-            _clients.citizens.close()
         _clients = None

@@ -110,6 +110,8 @@ class BaseClient:
 
     #: Name of the ``actions.config`` setting holding the base URL.
     url_setting: ClassVar[str] = ""
+    #: Name of the ``actions.config`` setting holding the bearer token.
+    bearer_setting: ClassVar[str] = "BACKENDS_SERVICE_TOKEN"
 
     def __init__(
         self,
@@ -136,7 +138,7 @@ class BaseClient:
         """A client configured from ``actions.config`` (read at call time)."""
         return cls(
             getattr(config, cls.url_setting),
-            config.BACKENDS_SERVICE_TOKEN,
+            getattr(config, cls.bearer_setting),
             connect_timeout=config.API_CONNECT_TIMEOUT,
             read_timeout=config.API_READ_TIMEOUT,
             retries=config.API_RETRIES,
@@ -169,13 +171,15 @@ class BaseClient:
         json: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         retry: bool = False,
+        idempotent: bool = False,
         path_params: Mapping[str, str] | None = None,
     ) -> ApiResult:
         """Calls ``method path`` and returns the outcome; never raises.
 
         ``path`` is a template (``/grievances/{grievance_id}``) filled from
         ``path_params`` (URL-quoted); only the template is logged. ``retry`` asks for
-        retries, granted only to a GET or a POST with an ``idempotency_key``.
+        retries, granted only to a GET, a call with an ``idempotency_key`` or one the
+        contract declares ``idempotent`` (a PUT of a state, an erasure).
         """
         method = method.upper()
         try:
@@ -201,7 +205,7 @@ class BaseClient:
                 return local_error(f"request body is not JSON: {exc}")
             headers["Content-Type"] = "application/json; charset=utf-8"
 
-        repeatable = method in SAFE_METHODS or idempotency_key is not None
+        repeatable = method in SAFE_METHODS or idempotency_key is not None or idempotent
         attempts = 1 + self.retries if retry and repeatable else 1
         for attempt in range(1, attempts + 1):
             started = time.monotonic()

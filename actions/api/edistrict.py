@@ -90,3 +90,29 @@ class EDistrictClient(BaseClient):
             retry=True,
             path_params={"application_id": application_id},
         )
+
+    def confirm(self, citizen_id: str, application_id: str, code: str) -> ApiResult:
+        """The citizen confirms an application a CSC operator filed for them.
+
+        200 application; 422 ``wrong_code`` (``details.attempts_left``); 409 once locked
+        or no longer awaiting confirmation. Never retried: each try counts as an attempt.
+        """
+        return self._request(
+            "POST",
+            _APPLICATION + "/confirm",
+            citizen_id=citizen_id,
+            json={"code": code},
+            path_params={"application_id": application_id},
+        )
+
+    def decline(self, citizen_id: str, application_id: str) -> ApiResult:
+        """The citizen did not ask for this CSC application: it is cancelled."""
+        return self._request(
+            "POST",
+            _APPLICATION + "/decline",
+            citizen_id=citizen_id,
+            json={},
+            retry=True,
+            idempotent=True,
+            path_params={"application_id": application_id},
+        )

@@ -1,0 +1,114 @@
+"""Applications a Common Service Centre filed for the citizen: confirm with the code, or decline.
+
+The citizen gets the ``csc_confirmation`` template (buttons ``/csc_confirm{"csc_code"}``
+and ``/csc_decline``) or types the code ("मेरा कोड 482913"). Without an application
+number the citizen's application awaiting confirmation is used; with several, they
+choose. Each wrong code counts: the backend locks the application after too many.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.api import clients
+from actions.common import call, catalogue, intent_of, lang
+from actions.tracking import application_id_from, say_status
+
+AWAITING = "awaiting_citizen_confirmation"
+_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def code_from(tracker: Tracker) -> str | None:
+    """The 6-digit code from the button or the citizen's words (Devanagari digits too)."""
+    candidates = [*tracker.get_latest_entity_values("csc_code"), tracker.latest_message.get("text")]
+    for value in candidates:
+        match = _CODE.search(str(value or "").translate(_DIGITS))
+        if match:
+            return match.group(1)
+    return None
+
+
+def service_title(application: dict[str, Any], language: str) -> str:
+    service = catalogue().services.get(str(application.get("service_id")))
+    return service.title(language) if service else str(application.get("service_id"))
+
+
+class ActionCscAnswer(Action):
+    """``csc_confirm`` with a code, or ``csc_decline``."""
+
+    def name(self) -> str:
+        return "action_csc_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        confirming = intent_of(tracker) == "csc_confirm"
+        code = code_from(tracker) if confirming else None
+        if confirming and code is None:
+            dispatcher.utter_message(response="utter_csc_ask_code")
+            return []
+        application = await self.pending(dispatcher, tracker, code)
+        if application is None:
+            return []
+        api = clients()
+        application_id = str(application["application_id"])
+        language = lang(tracker)
+        names = {"application_id": application_id, "service": service_title(application, language)}
+        if not confirming:
+            result = await call(api.edistrict.decline, tracker.sender_id, application_id)
+            reply = "utter_csc_declined" if result.ok else "utter_backend_unavailable"
+            dispatcher.utter_message(response=reply, **names)
+            return []
+        result = await call(api.edistrict.confirm, tracker.sender_id, application_id, str(code))
+        if result.ok:  # then where it stands: submitted, fee to pay, documents missing
+            dispatcher.utter_message(response="utter_csc_confirmed", **names)
+            say_status(dispatcher, result.data, language)
+        elif result.code in ("wrong_code", "invalid_code") and result.details.get("attempts_left"):
+            dispatcher.utter_message(
+                response="utter_csc_wrong_code",
+                attempts_left=result.details["attempts_left"],
+                **names,
+            )
+        elif result.error in ("rejected", "conflict", "locked") or result.status == 423:
+            dispatcher.utter_message(response="utter_csc_locked", **names)
+        else:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+        return []
+
+    @staticmethod
+    async def pending(
+        dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None
+    ) -> dict[str, Any] | None:
+        """The application this answer is about; None after saying why there is none."""
+        result = await call(clients().edistrict.list_applications, citizen_id=tracker.sender_id)
+        if not result.ok:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return None
+        waiting = [a for a in result.data.get("applications") or [] if a.get("status") == AWAITING]
+        named = application_id_from(tracker)
+        if named:
+            waiting = [a for a in waiting if a.get("application_id") == named]
+        if len(waiting) == 1:
+            return waiting[0]
+        if not waiting:
+            dispatcher.utter_message(response="utter_csc_nothing_pending")
+            return None
+        intent = "csc_confirm" if code else "csc_decline"
+        extra = f', "csc_code": "{code}"' if code else ""
+        dispatcher.utter_message(
+            response="utter_csc_choose_application",
+            buttons=[
+                {
+                    "title": str(a["application_id"]),
+                    "payload": f'/{intent}{{"application_id": "{a["application_id"]}"{extra}}}',
+                }
+                for a in waiting
+            ],
+        )
+        return None
