@@ -1,0 +1,144 @@
+"""Every setting of the dashboard, read from the environment in one place.
+
+Secrets have no defaults: :func:`Settings.from_env` raises :class:`ConfigError` naming
+every missing or unusable one, and ``python -m dashboard`` refuses to start with it.
+
+| variable | default |
+| --- | --- |
+| ``DASHBOARD_DB_URL`` | ``sqlite:///var/dashboard.db`` (users, sessions, audit log, CSC filings) |
+| ``DASHBOARD_HOST`` / ``DASHBOARD_PORT`` | ``127.0.0.1`` / ``8100`` |
+| ``DASHBOARD_SECRET_KEY`` | secret: keys the CSRF tokens |
+| ``DASHBOARD_SECURE_COOKIES`` | ``0``; ``1`` marks the session cookie ``Secure`` (HTTPS) |
+| ``DASHBOARD_TRUSTED_PROXY`` | empty; set (to anything) when behind a reverse proxy, so the |
+| | client address is taken from ``X-Forwarded-For`` |
+| ``DASHBOARD_SESSION_IDLE_MINUTES`` | ``30``: a session unused this long ends |
+| ``DASHBOARD_SESSION_MAX_HOURS`` | ``10``: a session ends this long after sign-in |
+| ``DASHBOARD_LOGIN_MAX_FAILURES`` | ``5`` failed sign-ins per username+address ... |
+| ``DASHBOARD_LOGIN_WINDOW_MINUTES`` | ``15`` ... within this window lock that pair for the window |
+| ``BACKENDS_URL`` | ``http://127.0.0.1:8000`` |
+| ``BACKENDS_OFFICER_TOKEN`` | secret: officer actions on the backends |
+| ``BACKENDS_SERVICE_TOKEN`` | secret: CSC filings, made for the citizen (``X-Citizen-Id``) |
+| ``BACKENDS_TIMEOUT_SECONDS`` | ``10`` |
+| ``CHANNEL_URL`` | ``http://127.0.0.1:5005/webhooks/whatsapp/internal`` |
+| ``WHATSAPP_INTERNAL_TOKEN`` | secret: the channel's internal API |
+| ``EVENTS_DB_URL`` | ``sqlite:///var/events.db`` (Rasa's SQL event broker) |
+| ``WHATSAPP_MEDIA_DIR`` | ``var/media``: the channel's media store, where documents' |
+| | ``storage_ref`` (``media/<sha256>.<ext>``) live; CSC uploads are stored there too |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Shorter secrets are refused: they could be guessed.
+MIN_SECRET_LENGTH = 16
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable dashboard; the message says why."""
+
+
+def _path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else ROOT / path
+
+
+def _db_url(url: str) -> str:
+    """SQLite file paths are taken relative to the repository root, not the cwd."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        path = url[len(prefix) :]
+        if path and not path.startswith("/"):
+            return prefix + str(ROOT / path)
+    return url
+
+
+DEFAULT_DB_URL = "sqlite:///var/dashboard.db"
+
+
+def db_url(env: Mapping[str, str] | None = None) -> str:
+    """``DASHBOARD_DB_URL`` alone (the users CLI needs nothing else)."""
+    env = os.environ if env is None else env
+    return _db_url(env.get("DASHBOARD_DB_URL", DEFAULT_DB_URL))
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    db_url: str
+    host: str
+    port: int
+    secret_key: str
+    secure_cookies: bool
+    trusted_proxy: bool
+    session_idle_seconds: float
+    session_max_seconds: float
+    login_max_failures: int
+    login_window_seconds: float
+    backends_url: str
+    backends_officer_token: str
+    backends_service_token: str
+    backends_timeout_seconds: float
+    channel_url: str
+    whatsapp_internal_token: str
+    events_db_url: str
+    media_dir: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (default ``os.environ``); :class:`ConfigError` lists problems."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        def secret(name: str) -> str:
+            value = env.get(name, "")
+            if not value:
+                problems.append(f"{name} is not set")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+            return value
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "")
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                problems.append(f"{name} must be a number, got {raw!r}")
+                return default
+            if value <= 0:
+                problems.append(f"{name} must be greater than 0, got {raw!r}")
+            return value
+
+        port = int(number("DASHBOARD_PORT", 8100))
+        if not 0 < port < 65536:
+            problems.append(f"DASHBOARD_PORT must be a TCP port, got {port}")
+        settings = cls(
+            db_url=db_url(env),
+            host=env.get("DASHBOARD_HOST", "127.0.0.1"),
+            port=port,
+            secret_key=secret("DASHBOARD_SECRET_KEY"),
+            secure_cookies=env.get("DASHBOARD_SECURE_COOKIES", "0") == "1",
+            trusted_proxy=bool(env.get("DASHBOARD_TRUSTED_PROXY", "")),
+            session_idle_seconds=number("DASHBOARD_SESSION_IDLE_MINUTES", 30) * 60,
+            session_max_seconds=number("DASHBOARD_SESSION_MAX_HOURS", 10) * 3600,
+            login_max_failures=int(number("DASHBOARD_LOGIN_MAX_FAILURES", 5)),
+            login_window_seconds=number("DASHBOARD_LOGIN_WINDOW_MINUTES", 15) * 60,
+            backends_url=env.get("BACKENDS_URL", "http://127.0.0.1:8000").rstrip("/"),
+            backends_officer_token=secret("BACKENDS_OFFICER_TOKEN"),
+            backends_service_token=secret("BACKENDS_SERVICE_TOKEN"),
+            backends_timeout_seconds=number("BACKENDS_TIMEOUT_SECONDS", 10),
+            channel_url=env.get(
+                "CHANNEL_URL", "http://127.0.0.1:5005/webhooks/whatsapp/internal"
+            ).rstrip("/"),
+            whatsapp_internal_token=secret("WHATSAPP_INTERNAL_TOKEN"),
+            events_db_url=_db_url(env.get("EVENTS_DB_URL", "sqlite:///var/events.db")),
+            media_dir=_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
+        )
+        if problems:
+            raise ConfigError("the dashboard cannot start:\n  - " + "\n  - ".join(problems))
+        return settings

@@ -1,0 +1,298 @@
+"""Live conversations and human handoff.
+
+- ``GET /conversations``: the active conversations the user may see
+  (:func:`dashboard.feed.visible_to`), updated in real time by server-sent events from
+  ``/conversations/stream`` (``static/live.js``): new conversations appear, flags and
+  waiting times change without a reload.
+- ``GET /conversations/<wa_id>``: the transcript (citizen, assistant and officers'
+  messages, the officer named), live from ``/conversations/<wa_id>/stream``, with
+  Take over / Reply / Hand back, which call the channel's internal API.
+
+Page views and every action are audited (``conversation.*``); streams are the live part
+of an audited page and are not audited again. A stream ends after ``STREAM_SECONDS``
+and the browser reconnects, so an expired or disabled session stops receiving data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from sanic import Request
+from sanic.response import HTTPResponse, redirect
+
+from dashboard.channel_client import ChannelClient, Officer
+from dashboard.feed import Conversation, Feed, visible_to
+from dashboard.web import (
+    PAGE_ROLES,
+    CurrentUser,
+    PageError,
+    audit,
+    context,
+    departments_of,
+    forbid,
+    form,
+    language,
+    problem,
+    query,
+    render,
+    require,
+    t,
+)
+from service_catalogue import pick
+
+ROLES = PAGE_ROLES["conversations"]
+STREAM_SECONDS = 300.0
+#: A stream sends the current state at least this often (waiting times move on).
+HEARTBEAT_SECONDS = 5.0
+MAX_REPLY = 4096  # WhatsApp's text body limit
+_WA_ID = re.compile(r"^[0-9]{6,20}$")
+#: Outcomes shown after an action (``?done=``), texts in messages.yml.
+DONE = ("handoff_taken", "handoff_released", "reply_sent")
+
+
+@dataclasses.dataclass
+class Live:
+    """The dashboard process's feed and channel client (one of each, see :func:`live`)."""
+
+    feed: Feed
+    channel: ChannelClient
+
+    async def run(self) -> None:
+        try:
+            await self.feed.run()
+        finally:
+            await self.channel.close()
+
+
+def live(request: Request) -> Live:
+    """The process's :class:`Live`, started on first use (its task is cancelled with the
+    dashboard's other background tasks when the server stops)."""
+    found: Live | None = getattr(request.app.ctx, "live", None)
+    if found is None:
+        ctx = context(request)
+        settings = ctx.settings
+        found = Live(
+            Feed(settings.events_db_url, ctx.catalogue),
+            ChannelClient(
+                settings.channel_url,
+                settings.whatsapp_internal_token,
+                settings.backends_timeout_seconds,
+            ),
+        )
+        request.app.ctx.live = found
+        ctx.spawn(found.run())
+    return found
+
+
+async def current_feed(request: Request) -> Feed:
+    """The feed, having read the table at least once (a page never shows a blank list
+    just because the process started a moment ago)."""
+    feed = live(request).feed
+    if not feed.caught_up:
+        await feed.poll()
+    return feed
+
+
+def _visible(user: CurrentUser, feed: Feed) -> list[Conversation]:
+    return feed.active(user.role, departments_of(user))
+
+
+async def _conversation(request: Request, user: CurrentUser, wa_id: str) -> Conversation:
+    """The conversation if ``user`` may see it: 404 unknown, 403 (audited) not theirs."""
+    feed = await current_feed(request)
+    conversation = await feed.load(wa_id) if _WA_ID.match(wa_id) else None
+    if conversation is None:
+        raise PageError(404, "not_found")
+    if not visible_to(conversation, feed.catalogue, user.role, departments_of(user)):
+        forbid(request, wa_id, page="conversation")
+    return conversation
+
+
+def when(timestamp: float) -> str:
+    """A message time as pages show it (``live.js`` writes the same)."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%H:%M:%S UTC")
+
+
+def _summary(request: Request, feed: Feed, conversation: Conversation) -> dict[str, Any]:
+    """The list row / page header of a conversation, department names in the user's language."""
+    row = conversation.summary(feed.catalogue, feed.clock())
+    departments = feed.catalogue.departments
+    row["department_names"] = [
+        pick(departments[d].name, language(request)) if d in departments else d
+        for d in row["departments"]
+    ]
+    return row
+
+
+def _rows(request: Request, feed: Feed, conversations: list[Conversation]) -> list[dict[str, Any]]:
+    return [_summary(request, feed, c) for c in conversations]
+
+
+# --------------------------------------------------------------------------- streams
+
+
+async def _stream(request: Request, produce: Any) -> None:
+    """Server-sent events: ``produce()`` -> (event name, data) or None, sent on every
+    feed change and at least every ``HEARTBEAT_SECONDS``, for ``STREAM_SECONDS``."""
+    feed = live(request).feed
+    response = await request.respond(
+        content_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+    await response.send("retry: 1000\n\n")
+    deadline = time.monotonic() + STREAM_SECONDS
+    while time.monotonic() < deadline:
+        item = await produce()
+        if item is not None:
+            name, data = item
+            payload = json.dumps(data, ensure_ascii=False)
+            await response.send(f"event: {name}\ndata: {payload}\n\n")
+        await feed.wait(HEARTBEAT_SECONDS)
+    await response.eof()
+
+
+async def list_stream(request: Request) -> None:
+    user = require(request, *ROLES)
+    feed = await current_feed(request)
+
+    async def produce() -> tuple[str, Any]:
+        rows = _rows(request, feed, _visible(user, feed))
+        return "conversations", {"now": feed.clock(), "rows": rows}
+
+    await _stream(request, produce)
+
+
+async def conversation_stream(request: Request, wa_id: str) -> None:
+    user = require(request, *ROLES)
+    conversation = await _conversation(request, user, wa_id)
+    feed = live(request).feed
+    after = query(request, "after")
+    sent = int(after) if after.isdigit() else 0
+
+    async def produce() -> tuple[str, Any]:
+        nonlocal sent, conversation
+        conversation = feed.conversations.get(wa_id, conversation)
+        new = [m.as_json() for m in conversation.messages if m.id > sent]
+        if new:
+            sent = new[-1]["id"]
+        summary = _summary(request, feed, conversation)
+        return "conversation", {"now": feed.clock(), "summary": summary, "messages": new}
+
+    await _stream(request, produce)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+async def list_page(request: Request) -> HTTPResponse:
+    user = require(request, *ROLES)
+    feed = await current_feed(request)
+    audit(request, "conversations.view")
+    return render(
+        request,
+        "conversations.html",
+        rows=_rows(request, feed, _visible(user, feed)),
+        now=feed.clock(),
+        when=when,
+    )
+
+
+async def conversation_page(
+    request: Request, wa_id: str, flash: str | None = None, status: int = 200
+) -> HTTPResponse:
+    user = require(request, *ROLES)
+    conversation = await _conversation(request, user, wa_id)
+    feed = live(request).feed
+    holder = None
+    handoffs = await live(request).channel.handoffs()
+    if handoffs.ok:
+        holder = next(
+            (h for h in handoffs.data.get("handoffs") or [] if h.get("wa_id") == wa_id), None
+        )
+    done = query(request, "done")
+    audit(request, "conversation.view", wa_id)
+    return render(
+        request,
+        "conversation.html",
+        status=status,
+        conversation=conversation,
+        summary=_summary(request, feed, conversation),
+        when=when,
+        messages=list(conversation.messages),
+        holder=holder,
+        mine=bool(holder and holder.get("officer_id") == user.username),
+        handoffs_known=handoffs.ok,
+        flash=flash or (t(request, done) if done in DONE else None),
+        flash_kind="error" if flash else "ok",
+        max_reply=MAX_REPLY,
+    )
+
+
+def _officer(user: CurrentUser, conversation: Conversation, feed: Feed) -> Officer:
+    """The user as the channel names them; the department the conversation and the
+    user share (else the user's first), whose number answers if the citizen has none."""
+    own = sorted(conversation.departments(feed.catalogue) & set(user.departments))
+    department = (own or list(user.departments) or [""])[0]
+    return Officer(user.username, user.name, department)
+
+
+async def _act(request: Request, wa_id: str, action: str) -> HTTPResponse:
+    user = require(request, *ROLES)
+    conversation = await _conversation(request, user, wa_id)
+    current = live(request)
+    officer = _officer(user, conversation, current.feed)
+    if action == "take":
+        result = await current.channel.take(wa_id, officer)
+        done = "handoff_taken"
+    elif action == "release":
+        result = await current.channel.release(wa_id, officer)
+        done = "handoff_released"
+    else:
+        reply = form(request, "text")
+        if not reply or len(reply) > MAX_REPLY:
+            raise PageError(400, "reply_invalid")
+        result = await current.channel.send(wa_id, officer, reply)
+        done = "reply_sent"
+    audit(
+        request,
+        f"conversation.{action}",
+        wa_id,
+        {"ok": result.ok, "error": result.error, "department": officer.department},
+    )
+    if not result.ok:
+        status = result.status if 400 <= result.status < 500 else 502
+        return await conversation_page(
+            request, wa_id, flash=problem(request, result), status=status
+        )
+    if action == "take":
+        conversation.officer_name = user.name
+    return redirect(f"/conversations/{quote(wa_id)}?done={done}")
+
+
+async def take(request: Request, wa_id: str) -> HTTPResponse:
+    return await _act(request, wa_id, "take")
+
+
+async def reply(request: Request, wa_id: str) -> HTTPResponse:
+    return await _act(request, wa_id, "reply")
+
+
+async def release(request: Request, wa_id: str) -> HTTPResponse:
+    return await _act(request, wa_id, "release")
+
+
+ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/conversations", list_page),
+    ("GET", "/conversations/stream", list_stream),
+    ("GET", "/conversations/<wa_id:str>", conversation_page),
+    ("GET", "/conversations/<wa_id:str>/stream", conversation_stream),
+    ("POST", "/conversations/<wa_id:str>/take", take),
+    ("POST", "/conversations/<wa_id:str>/reply", reply),
+    ("POST", "/conversations/<wa_id:str>/release", release),
+]

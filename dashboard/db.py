@@ -1,0 +1,102 @@
+"""The dashboard's own tables: users, sessions, sign-in failures, audit log, CSC filings.
+
+Same engine and unit-of-work helper as the backends (:class:`backends.db.Database`),
+with a separate metadata so each service creates only its own tables. Times are naive
+UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Text, text
+from sqlalchemy.orm import declarative_base
+
+from backends.db import Database as _Database
+from backends.db import utcnow
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CscFiling",
+    "Database",
+    "LoginFailure",
+    "Session",
+    "User",
+    "utcnow",
+]
+
+Base: Any = declarative_base()
+
+ROLES = ("officer", "supervisor", "csc_operator", "admin")
+
+
+class User(Base):
+    __tablename__ = "dashboard_users"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    role = Column(String(20), nullable=False)
+    departments = Column(JSON, nullable=False)  # list of catalogue department ids
+    csc_centre = Column(String(200), nullable=True)
+    password_hash = Column(String(300), nullable=False)
+    disabled = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class Session(Base):
+    """A signed-in browser. The cookie holds ``id``; only its SHA-256 is stored here."""
+
+    __tablename__ = "dashboard_sessions"
+    id_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    last_seen_at = Column(DateTime, nullable=False)
+    ip = Column(String(64), nullable=False)
+
+
+class LoginFailure(Base):
+    __tablename__ = "dashboard_login_failures"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False)
+    ip = Column(String(64), nullable=False)
+    at = Column(DateTime, nullable=False)
+    __table_args__ = (Index("ix_login_failures_who", "username", "ip", "at"),)
+
+
+class AuditEntry(Base):
+    __tablename__ = "dashboard_audit"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime, nullable=False, index=True)
+    user_id = Column(Integer, nullable=True, index=True)  # None: not signed in
+    username = Column(String(64), nullable=True)
+    action = Column(String(60), nullable=False, index=True)
+    subject = Column(String(100), nullable=True, index=True)
+    detail = Column(JSON, nullable=True)
+    ip = Column(String(64), nullable=False)
+
+
+class CscFiling(Base):
+    """An application a CSC operator filed for a citizen (for "My filings")."""
+
+    __tablename__ = "dashboard_csc_filings"
+    application_id = Column(String(20), primary_key=True)
+    user_id = Column(Integer, nullable=False, index=True)
+    centre = Column(String(200), nullable=False)
+    service_id = Column(String(64), nullable=False)
+    mobile_last4 = Column(String(4), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    note = Column(Text, nullable=True)
+
+
+class Database(_Database):
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def ping(self) -> bool:
+        """Whether the database answers (``/health``)."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True

@@ -1,0 +1,298 @@
+"""Live conversations, human handoff and analytics pages of the real dashboard process,
+fed by Rasa's real SQL event broker table, against a stand-in for the channel's
+internal API (docs/internal-apis.md §2) that records what the dashboard asked."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from rasa.core.brokers.sql import SQLEventBroker
+from rasa.shared.core.events import BotUttered, ConversationPaused, SlotSet, UserUttered
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+from sqlalchemy import select
+
+from dashboard.db import AuditEntry, Database
+from dashboard.testing import INTERNAL_TOKEN, Dashboard, running_dashboard
+
+REVENUE_CITIZEN, TRANSPORT_CITIZEN = "919810000001", "919810000002"
+
+
+class FakeChannel:
+    """Answers the internal API like the channel; ``answers[path]`` overrides (status, body)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any], str]] = []
+        self.answers: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.handoffs: list[dict[str, Any]] = []
+        channel = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _handle(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                path = self.path.removeprefix("/webhooks/whatsapp/internal")
+                channel.calls.append((method, path, body, self.headers["Authorization"]))
+                if path in channel.answers:
+                    self._answer(*channel.answers[path])
+                elif path == "/handoffs":
+                    self._answer(200, {"handoffs": channel.handoffs})
+                elif path == "/handoff":
+                    taken = body["action"] == "take"
+                    self._answer(200, {"status": "taken" if taken else "released"})
+                    if taken:
+                        channel.handoffs = [{**body, "since": "2026-12-04T10:00:00Z"}]
+                else:
+                    self._answer(200, {"message_id": "wamid.officer1"})
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._handle("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._handle("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/whatsapp/internal"
+
+    def posted(self, path: str) -> list[dict[str, Any]]:
+        return [body for method, p, body, _ in self.calls if method == "POST" and p == path]
+
+
+@contextlib.contextmanager
+def fake_channel() -> Iterator[FakeChannel]:
+    channel = FakeChannel()
+    thread = threading.Thread(target=channel.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield channel
+    finally:
+        channel.server.shutdown()
+        channel.server.server_close()
+
+
+class Rasa:
+    """Publishes to the broker table exactly as Rasa's tracker store does."""
+
+    def __init__(self, path: Path) -> None:
+        self.broker = SQLEventBroker(db=str(path))
+
+    def publish(self, sender_id: str, *events: Any) -> None:
+        for event in events:
+            self.broker.publish({"sender_id": sender_id, **event.as_dict()})
+
+    def citizen(self, sender_id: str, words: str, intent: str, department: str = "") -> None:
+        metadata = {"department": department, "phone_number_id": "100001"}
+        self.publish(
+            sender_id, UserUttered(words, {"name": intent, "confidence": 0.9}, metadata=metadata)
+        )
+
+
+@pytest.fixture(scope="module")
+def system(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Dashboard, FakeChannel, Rasa]]:
+    directory = tmp_path_factory.mktemp("dashboard")
+    rasa = Rasa(directory / "events.db")
+    with (
+        fake_channel() as channel,
+        running_dashboard(
+            directory,
+            CHANNEL_URL=channel.url,
+            EVENTS_DB_URL=f"sqlite:///{directory / 'events.db'}",
+        ) as dash,
+    ):
+        dash.add_user("asha", "officer", departments=["revenue"], name="Asha Verma")
+        dash.add_user("tarun", "officer", departments=["transport"], name="Tarun Singh")
+        rasa.citizen(REVENUE_CITIZEN, "income certificate chahiye", "apply_service")
+        rasa.publish(REVENUE_CITIZEN, SlotSet("language", "hi"))
+        rasa.publish(REVENUE_CITIZEN, SlotSet("service", "income_certificate"))
+        yield dash, channel, rasa
+
+
+def events(response: requests.Response) -> Iterator[tuple[str, Any]]:
+    """Server-sent events of a streamed response, as (event name, JSON data)."""
+    name = ""
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            yield name, json.loads(line[6:])
+
+
+def wait_for_event(stream: Iterator[tuple[str, Any]], predicate: Any, seconds: float = 10) -> Any:
+    deadline = time.monotonic() + seconds
+    for _, data in stream:
+        if predicate(data):
+            return data
+        assert time.monotonic() < deadline, "the stream never showed it"
+    raise AssertionError("the stream ended")
+
+
+def test_the_list_updates_live_when_a_citizen_writes(system: Any) -> None:
+    dash, _, rasa = system
+    asha = dash.sign_in("asha")
+    page = asha.get(f"{dash.url}/conversations", timeout=10)
+    assert page.status_code == 200
+    assert "+91•••••0001" in page.text and REVENUE_CITIZEN not in page.text.split("href")[0]
+
+    with asha.get(f"{dash.url}/conversations/stream", stream=True, timeout=20) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        stream = events(response)
+        first = wait_for_event(stream, lambda d: True)
+        assert [r["wa_id"] for r in first["rows"]] == [REVENUE_CITIZEN]
+        assert first["rows"][0]["department_names"] == ["Revenue Department"]
+
+        # a second citizen of Revenue asks for a human; one of Transport is not Asha's
+        rasa.citizen("919810000003", "mujhe kisi insaan se baat karni hai", "talk_to_human",
+                     department="revenue")  # fmt: skip
+        rasa.citizen(TRANSPORT_CITIZEN, "licence renew", "apply_service", department="transport")
+        data = wait_for_event(stream, lambda d: len(d["rows"]) == 2)
+    newest = data["rows"][0]
+    assert newest["wa_id"] == "919810000003" and newest["human_requested"]
+    assert newest["waiting_seconds"] is not None
+    assert TRANSPORT_CITIZEN not in [r["wa_id"] for r in data["rows"]]
+
+
+def test_an_officer_of_another_department_is_refused_and_it_is_audited(system: Any) -> None:
+    dash, _, _ = system
+    tarun = dash.sign_in("tarun")
+    refused = tarun.get(f"{dash.url}/conversations/{REVENUE_CITIZEN}", timeout=10)
+    assert refused.status_code == 403
+    stream = tarun.get(f"{dash.url}/conversations/{REVENUE_CITIZEN}/stream", timeout=10)
+    assert stream.status_code == 403
+    take = dash.post(tarun, f"/conversations/{REVENUE_CITIZEN}/take", {}, page="/conversations")
+    assert take.status_code == 403
+    assert tarun.get(f"{dash.url}/conversations/{'9' * 12}", timeout=10).status_code == 404
+
+    db = Database(dash.db_url)
+    try:
+        rows = db.run(
+            lambda s: [
+                (e.username, e.action, e.subject)
+                for e in s.execute(select(AuditEntry).where(AuditEntry.username == "tarun"))
+                .scalars()
+                .all()
+            ]
+        )
+    finally:
+        db.dispose()
+    assert ("tarun", "access_denied", REVENUE_CITIZEN) in rows
+    assert not [r for r in rows if r[1] == "conversation.view"]
+
+
+def test_take_over_reply_and_hand_back_go_to_the_channel(system: Any) -> None:
+    dash, channel, rasa = system
+    asha = dash.sign_in("asha")
+    page_path = f"/conversations/{REVENUE_CITIZEN}"
+    page = asha.get(f"{dash.url}{page_path}", timeout=10)
+    assert "income certificate chahiye" in page.text and "Take over" in page.text
+
+    taken = dash.post(asha, f"{page_path}/take", {}, page=page_path)
+    assert taken.status_code == 200 and "You have taken over this conversation" in taken.text
+    [take] = channel.posted("/handoff")
+    assert take == {
+        "wa_id": REVENUE_CITIZEN,
+        "action": "take",
+        "officer_id": "asha",
+        "officer_name": "Asha Verma",
+        "department": "revenue",
+    }
+    assert {auth for *_, auth in channel.calls} == {f"Bearer {INTERNAL_TOKEN}"}
+    assert "Taken over by" in taken.text and "Hand back" in taken.text
+
+    # the channel records the pause and the officer's message; the transcript shows them live
+    with asha.get(f"{dash.url}{page_path}/stream", stream=True, timeout=20) as response:
+        stream = events(response)
+        sent = dash.post(asha, f"{page_path}/reply", {"text": "Namaste, main Asha."},
+                         page=page_path)  # fmt: skip
+        assert sent.status_code == 200 and "Your reply was sent" in sent.text
+        rasa.publish(
+            REVENUE_CITIZEN,
+            ConversationPaused(),
+            BotUttered("Namaste, main Asha.", metadata={"officer_name": "Asha Verma"}),
+        )
+        data = wait_for_event(stream, lambda d: any(m["kind"] == "officer" for m in d["messages"]))
+    [officer] = [m for m in data["messages"] if m["kind"] == "officer"]
+    assert officer["officer_name"] == "Asha Verma" and officer["text"] == "Namaste, main Asha."
+    assert data["summary"]["handed_over"]
+    assert channel.posted("/send") == [
+        {
+            "wa_id": REVENUE_CITIZEN,
+            "text": "Namaste, main Asha.",
+            "officer_id": "asha",
+            "officer_name": "Asha Verma",
+            "department": "revenue",
+        }
+    ]
+
+    released = dash.post(asha, f"{page_path}/release", {}, page=page_path)
+    assert released.status_code == 200 and "back with the assistant" in released.text
+    assert channel.posted("/handoff")[-1]["action"] == "release"
+
+
+def test_channel_refusals_and_outages_are_shown_clearly(system: Any) -> None:
+    dash, channel, _ = system
+    asha = dash.sign_in("asha")
+    page_path = f"/conversations/{REVENUE_CITIZEN}"
+    channel.answers["/handoff"] = (
+        409,
+        {"error": "taken_by_other", "message": "held by officer tarun"},
+    )
+    try:
+        refused = dash.post(asha, f"{page_path}/take", {}, page=page_path)
+    finally:
+        del channel.answers["/handoff"]
+    assert refused.status_code == 409
+    assert "Another officer has already taken over this conversation" in refused.text
+
+    channel.answers["/send"] = (503, {"error": "whatsapp_unavailable", "message": "retry later"})
+    try:
+        failed = dash.post(asha, f"{page_path}/reply", {"text": "hello"}, page=page_path)
+    finally:
+        del channel.answers["/send"]
+    assert failed.status_code == 502 and "retry later" in failed.text
+    empty = dash.post(asha, f"{page_path}/reply", {"text": "  "}, page=page_path)
+    assert empty.status_code == 400 and "Write a reply" in empty.text
+
+
+def test_analytics_charts_and_the_training_data_export(system: Any) -> None:
+    dash, _, rasa = system
+    rasa.citizen(REVENUE_CITIZEN, "mera aadhaar 2345 6789 0124 kho gaya", "nlu_fallback",
+                 department="revenue")  # fmt: skip
+    asha = dash.sign_in("asha")
+    deadline = time.monotonic() + 10
+    while True:
+        page = asha.get(f"{dash.url}/analytics", timeout=10)
+        if "kho gaya" in page.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 6
+    assert "mera aadhaar XXXX-XXXX-0124 kho gaya" in page.text and "6789" not in page.text
+    exported = asha.get(f"{dash.url}/analytics/misunderstood.yml", timeout=10)
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    examples = RasaYAMLReader().reads(exported.text).intent_examples
+    assert [e.get("text") for e in examples] == ["mera aadhaar XXXX-XXXX-0124 kho gaya"]
+    # Transport's officer does not see Revenue's citizens' messages
+    tarun = dash.sign_in("tarun")
+    assert "kho gaya" not in tarun.get(f"{dash.url}/analytics/misunderstood.yml", timeout=10).text
