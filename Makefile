@@ -10,15 +10,17 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-PY_PACKAGES := actions backends connectors indic_nlu service_catalogue whatsapp_emulator bench tests scripts
+PY_PACKAGES := actions backends connectors dashboard indic_nlu service_catalogue whatsapp_emulator bench tests scripts ops
 
-.PHONY: help venv train run test lint types validate unit stories bench-nlu bench-load clean
+.PHONY: help venv train run test lint types validate unit stories bench-nlu bench-load bench-load-prod test-prod clean
 
 help:
 	@echo "make run        start the assistant (trains first if needed)"
 	@echo "make test       lint, types, data validation, unit tests and conversation tests"
 	@echo "make bench-nlu  NLU benchmark against Rasa's default pipeline"
 	@echo "make bench-load WhatsApp load benchmark (80 msg/s for 60 s) against the stock REST channel"
+	@echo "make bench-load-prod  the same on the production profile, 1 vs 2 Rasa workers"
+	@echo "make test-prod  production-profile tests only (PostgreSQL, Redis, 2 workers)"
 
 venv:
 	@scripts/bootstrap.sh
@@ -42,6 +44,7 @@ validate: venv
 	$(BIN)/rasa data validate --fail-on-warnings --quiet
 
 unit: train
+	$(BIN)/python -m scripts.browser
 	$(BIN)/pytest -q
 
 stories: train
@@ -55,6 +58,16 @@ bench-nlu: venv
 
 bench-load: train
 	$(BIN)/python -m bench.load
+
+# Production profile (PostgreSQL, Redis lock store, event broker), 1 vs 2 Rasa workers;
+# starts its own throw-away PostgreSQL cluster and Redis (installs them if missing).
+bench-load-prod: train
+	$(BIN)/python -m bench.load --production --workers 1,2 --rate 80 --seconds 30
+
+# The production-profile tests alone; `make test` runs them too (pytest collects tests/).
+test-prod: train
+	$(BIN)/pytest -q tests/test_prod_scaleout.py tests/test_prod_failsafe.py \
+	  tests/test_prod_deploy.py tests/test_ops_logs.py
 
 clean:
 	rm -rf $(VENV) models/*.tar.gz results .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,14 @@ the same model and action server, at the same rate, for the ratio.
     make bench-load                                   # 80 msg/s for 60 s
     python -m bench.load --rate 40 --seconds 20       # a quicker look
     python -m bench.load --duplicates 3               # Meta delivering each webhook 3 times
+    make bench-load-prod                              # production profile, 1 vs 2 workers
+    python -m bench.load --production --workers 1,2 --rate 80 --seconds 30
+
+With ``--production`` the same load runs against the production profile
+(``endpoints.prod.yml``: PostgreSQL tracker store, event broker, channel and backends
+databases, Redis lock store, on a throw-away PostgreSQL cluster and Redis of their own)
+once per worker count, the Rasa processes behind a round-robin load balancer; memory is
+each Rasa process's peak RSS.
 
 Every message is one a citizen could send that has exactly one reply (thanks, bye, bot
 challenge in Hindi, English and Hinglish), so a missing reply is "lost" and a second
@@ -20,12 +28,15 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -52,6 +63,7 @@ class Run:
     errors: int = 0
     seconds: float = 0.0
     peak_mb: float = 0.0
+    per_process_mb: list[float] = field(default_factory=list)
 
     def percentile(self, p: float) -> float:
         if not self.latencies:
@@ -181,6 +193,34 @@ async def rest_run(rest_url: str, rate: float, seconds: float, citizens: int) ->
     return run
 
 
+def production_runs(args: argparse.Namespace) -> list[Run]:
+    from scripts.services import private_postgres, private_redis, production_env
+    from scripts.stack import running_stack
+
+    runs = []
+    for workers in [int(w) for w in args.workers.split(",")]:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            private_postgres() as postgres,
+            private_redis(Path(tmp) / "redis") as redis_url,
+        ):
+            env = production_env(postgres, redis_url)
+            with running_stack(Path(tmp), production=env, rasa_instances=workers) as stack:
+                # Meta delivers webhooks concurrently; one at a time would cap the balancer
+                stack.emulator.configure(delivery_concurrency=8, duplicates=args.duplicates)
+                warm = asyncio.run(whatsapp_run(stack.emulator.url, 10, 2, 10))
+                print(f"{workers} worker(s) warm-up: {len(warm.latencies)} replies", flush=True)
+                result = asyncio.run(
+                    whatsapp_run(stack.emulator.url, args.rate, args.seconds, args.citizens)
+                )
+                result.name = f"prod, {workers} worker" + ("s" if workers > 1 else "")
+                result.per_process_mb = [peak_rss_mb(pid) for pid in stack.rasa_pids]
+                result.peak_mb = sum(result.per_process_mb)
+                runs.append(result)
+                print(result.row(), flush=True)
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -190,11 +230,46 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=400)
     parser.add_argument("--duplicates", type=int, default=1, help="webhook copies Meta sends")
     parser.add_argument("--no-rest", action="store_true")
+    parser.add_argument(
+        "--production", action="store_true", help="production profile (PostgreSQL, Redis)"
+    )
+    parser.add_argument("--workers", default="1,2", help="Rasa worker counts to compare")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # stopped with SIGTERM: still stop every child process and drop the throw-away cluster
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from scripts.stack import running_stack
 
+    runs = []
+    if args.production:
+        runs = production_runs(args)
+    else:
+        runs = standard_runs(args, running_stack)
+    print()
+    print(
+        f"target {args.rate:.0f} msg/s for {args.seconds:.0f} s, {args.citizens} citizens, "
+        f"webhook copies {args.duplicates}; latency = message handed over -> reply received"
+    )
+    print(
+        f"{'channel':<22}{'sent':>7}{'msg/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'lost':>7}{'dup':>7}{'errors':>7}{'peak MB':>9}"
+    )
+    for run in runs:
+        print(run.row())
+    for run in runs:
+        if len(run.per_process_mb) > 1:
+            each = ", ".join(f"{mb:.0f}" for mb in run.per_process_mb)
+            print(f"{run.name}: peak RSS per Rasa process {each} MB")
+    if not args.production and len(runs) == 2 and runs[1].latencies and runs[0].latencies:
+        ratio = statistics.median(runs[0].latencies) / statistics.median(runs[1].latencies)
+        print(
+            f"\np50 latency whatsapp/REST = {ratio:.2f} (the connector's path also includes "
+            "the emulator's Graph API and webhook hop)"
+        )
+
+
+def standard_runs(args: argparse.Namespace, running_stack: Any) -> list[Run]:
     runs = []
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -214,23 +289,7 @@ def main() -> None:
             rest = asyncio.run(rest_run(stack.rest_url, args.rate, args.seconds, args.citizens))
             rest.peak_mb = peak_rss_mb(stack.rest_pid)
             runs.append(rest)
-    print()
-    print(
-        f"target {args.rate:.0f} msg/s for {args.seconds:.0f} s, {args.citizens} citizens, "
-        f"webhook copies {args.duplicates}; latency = message handed over -> reply received"
-    )
-    print(
-        f"{'channel':<22}{'sent':>7}{'msg/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'lost':>7}{'dup':>7}{'errors':>7}{'peak MB':>9}"
-    )
-    for run in runs:
-        print(run.row())
-    if len(runs) == 2 and runs[1].latencies and runs[0].latencies:
-        ratio = statistics.median(runs[0].latencies) / statistics.median(runs[1].latencies)
-        print(
-            f"\np50 latency whatsapp/REST = {ratio:.2f} (the connector's path also includes "
-            "the emulator's Graph API and webhook hop)"
-        )
+    return runs
 
 
 if __name__ == "__main__":
