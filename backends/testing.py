@@ -15,8 +15,6 @@ import dataclasses
 import http.server
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -24,9 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from backends.config import ROOT
+from scripts.processes import child_process, free_port
 
 # Credentials of the throw-away test service only; never used anywhere else.
 SERVICE_TOKEN = "test-service-token-0123456789"  # noqa: S105
@@ -34,12 +30,6 @@ OFFICER_TOKEN = "test-officer-token-0123456789"  # noqa: S105
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"  # noqa: S105
 SIGNING_KEY = "test-signing-key-0123456789abcdef"
 INTERNAL_TOKEN = "test-internal-token-0123456789"  # noqa: S105
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclasses.dataclass
@@ -88,43 +78,16 @@ def running_backend(directory: Path, **overrides: str) -> Iterator[Backend]:
     settings = {**environment_for(directory, port), **overrides}
     env = {**os.environ, **settings}
     log_path = directory / "backends.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "backends"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"backends exited with {process.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"backends did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with child_process(
+        [sys.executable, "-m", "backends"], env, log_path, f"{url}/health", "backends", 30
+    ):
         yield Backend(
             url=url,
             db_url=settings["BACKENDS_DB_URL"],
             log_path=log_path,
             storage_dir=Path(settings["STORAGE_DIR"]),
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 @dataclasses.dataclass

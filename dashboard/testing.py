@@ -17,18 +17,16 @@ import contextlib
 import dataclasses
 import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import requests
 
 from backends.testing import OFFICER_TOKEN, SERVICE_TOKEN, free_port
-from dashboard.config import ROOT
 from dashboard.db import Database
 from dashboard.users import create_user
+from scripts.processes import child_process
 
 # Credentials of throw-away test dashboards only; never used anywhere else.
 SECRET_KEY = "test-dashboard-secret-0123456789"  # noqa: S105
@@ -126,35 +124,13 @@ def running_dashboard(
     port = free_port()
     settings = {**environment_for(directory, port, backends_url), **overrides}
     log_path = directory / "dashboard.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard"],
-            cwd=ROOT,
-            env={**os.environ, **settings},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a loaded CI machine starts slowly
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"dashboard exited with {process.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"dashboard did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with child_process(
+        [sys.executable, "-m", "dashboard"],
+        {**os.environ, **settings},
+        log_path,
+        f"{url}/health",
+        name="dashboard",
+        seconds=60,  # a loaded CI machine starts slowly
+    ):
         yield Dashboard(url=url, db_url=settings["DASHBOARD_DB_URL"], log_path=log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)

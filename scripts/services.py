@@ -28,13 +28,9 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
+from scripts.processes import child_process, free_port
+
 PACKAGES = {"pg_createcluster": "postgresql", "redis-server": "redis-server"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ensure_installed(command: str) -> None:
@@ -145,23 +141,11 @@ def private_redis(directory: Path) -> Iterator[str]:
     ensure_installed("redis-server")
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "redis.log", "wb") as log:
-        process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-            + ["--appendonly", "no", "--dir", str(directory)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(directory)]
+    with child_process(command, os.environ, directory / "redis.log", ready_url=None):
         wait_for_port(port)
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def production_env(postgres: Postgres, redis_url: str, **overrides: str) -> dict[str, str]:

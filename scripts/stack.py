@@ -25,15 +25,13 @@ import dataclasses
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-
-import requests
 
 from backends.testing import SERVICE_TOKEN, Backend, running_backend
 from connectors.testing import INTERNAL_TOKEN, ChannelClient
 from scripts.phone_numbers import emulator_phone_numbers
+from scripts.processes import child_process, wait_ready
 from scripts.round_robin import RoundRobin, round_robin
 from whatsapp_emulator.testing import (
     APP_SECRET,
@@ -70,42 +68,6 @@ class Stack:
     @property
     def channel(self) -> ChannelClient:
         return ChannelClient(self.channel_url, INTERNAL_TOKEN)
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up:\n{log.read_text(errors='replace')[-4000:]}")
-
-
-@contextlib.contextmanager
-def _process(
-    command: list[str], env: dict[str, str], log: Path, ready_url: str | None
-) -> Iterator[subprocess.Popen]:
-    """A child process, ready when ``ready_url`` answers (None: the caller waits)."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - fixed commands of this project
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        if ready_url is not None:
-            _wait(ready_url, process, log)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def _rasa(port: int, credentials: Path, endpoints: Path) -> list[str]:
@@ -178,7 +140,7 @@ def running_stack(
         if production:
             actions_command = [sys.executable, "-m", "ops.actions_server"]
         stack.enter_context(
-            _process(
+            child_process(
                 actions_command,
                 actions_env,
                 directory / "actions.log",
@@ -211,13 +173,13 @@ def running_stack(
         for i, port in enumerate(rasa_ports):  # started together, then waited for
             log = directory / ("rasa.log" if i == 0 else f"rasa-{i + 1}.log")
             rasa = stack.enter_context(
-                _process(_rasa(port, ROOT / "credentials.yml", endpoints), rasa_env, log, None)
+                child_process(_rasa(port, ROOT / "credentials.yml", endpoints), rasa_env, log, None)
             )
             rasa_pids.append(rasa.pid)
             waiting = (f"http://127.0.0.1:{port}/webhooks/whatsapp/", rasa, log)
             ready.append(waiting)
         for url, process, log in ready:
-            _wait(url, process, log)
+            wait_ready(url, process, log)
         result = Stack(
             backend=backend,
             emulator=emulator,
@@ -245,7 +207,7 @@ def running_stack(
                 f"  db: {directory / 'tracker-rest.db'}\n"
             )
             rest = stack.enter_context(
-                _process(
+                child_process(
                     _rasa(rest_port, rest_credentials, rest_endpoints),
                     base_env,
                     directory / "rasa-rest.log",

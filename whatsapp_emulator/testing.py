@@ -16,8 +16,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +27,8 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
+from scripts.processes import child_process, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 GRAPH_VERSION = "v21.0"
 # Credentials of the throw-away test emulator only; never used anywhere else.
@@ -37,12 +37,6 @@ APP_SECRET = "test-whatsapp-app-secret-0123456789"  # noqa: S105
 VERIFY_TOKEN = "test-whatsapp-verify-token-0123456789"  # noqa: S105
 CITIZEN = "919810000001"
 NUMBER_ID = "100001"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, step: float = 0.02) -> Any:
@@ -170,30 +164,15 @@ def running_emulator(directory: Path, **env: str) -> Iterator[Emulator]:
     port = free_port()
     settings = {**environment_for(directory, port), **env}
     log_path = directory / "emulator.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "whatsapp_emulator"],
-            cwd=ROOT,
-            env={**os.environ, **settings},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{settings['EMULATOR_PORT']}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"the emulator exited with {process.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the emulator did not start:\n{log_path.read_text()}")
-            time.sleep(0.05)
+    with child_process(
+        [sys.executable, "-m", "whatsapp_emulator"],
+        {**os.environ, **settings},
+        log_path,
+        f"{url}/health",
+        "the emulator",
+        30,
+    ):
         yield Emulator(
             url=url,
             token=settings["WHATSAPP_TOKEN"],
@@ -202,13 +181,6 @@ def running_emulator(directory: Path, **env: str) -> Iterator[Emulator]:
             log_path=log_path,
             media_dir=Path(settings["MEDIA_DIR"]),
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 # a stand-in for the connector ------------------------------------------------------------
