@@ -142,7 +142,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"WHATSAPP_INTERNAL_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
     clock_file = env.get("BACKENDS_CLOCK_OFFSET_FILE", "")
     settings = Settings(
-        db_url=_db_url(env.get("BACKENDS_DB_URL", "sqlite:///var/backends.db")),
+        db_url=project_db_url(env.get("BACKENDS_DB_URL", "sqlite:///var/backends.db")),
         host=env.get("BACKENDS_HOST", "127.0.0.1"),
         port=port,
         public_url=public_url,
@@ -156,7 +156,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         grievance_sla_days=number("GRIEVANCE_SLA_DAYS", 7),
         grievance_sla_by_department=by_department,
         escalation_interval_seconds=number("ESCALATION_INTERVAL_SECONDS", 300),
-        storage_dir=_path(env.get("STORAGE_DIR", "var/storage")),
+        storage_dir=project_path(env.get("STORAGE_DIR", "var/storage")),
         channel_url=env.get("CHANNEL_URL", DEFAULT_CHANNEL_URL).rstrip("/"),
         internal_token=internal_token,
         background_tasks=env.get("BACKENDS_BACKGROUND_TASKS", "1") != "0",
@@ -167,19 +167,20 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         retry_max_seconds=number("NOTIFY_RETRY_MAX_SECONDS", 900),
         broadcast_rate=number("BROADCAST_RATE_PER_SECOND", 80),
         reminders_per_day=int(number("REMINDERS_PER_CITIZEN_PER_DAY", 2)),
-        clock_offset_file=_path(clock_file) if clock_file else None,
+        clock_offset_file=project_path(clock_file) if clock_file else None,
     )
     if problems:
         raise ConfigError("the backends service cannot start:\n  - " + "\n  - ".join(problems))
     return settings
 
 
-def _path(value: str) -> Path:
+def project_path(value: str) -> Path:
+    """A configured path; relative ones are taken from the repository root."""
     path = Path(value)
     return path if path.is_absolute() else ROOT / path
 
 
-def _db_url(url: str) -> str:
+def project_db_url(url: str) -> str:
     """SQLite file paths are taken relative to the repository root, not the cwd."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and url != "sqlite:///:memory:":

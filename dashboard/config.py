@@ -33,7 +33,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from backends.config import project_db_url, project_path
+
 #: Shorter secrets are refused: they could be guessed.
 MIN_SECRET_LENGTH = 16
 
@@ -42,28 +43,13 @@ class ConfigError(RuntimeError):
     """The environment does not describe a usable dashboard; the message says why."""
 
 
-def _path(value: str) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else ROOT / path
-
-
-def _db_url(url: str) -> str:
-    """SQLite file paths are taken relative to the repository root, not the cwd."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != "sqlite:///:memory:":
-        path = url[len(prefix) :]
-        if path and not path.startswith("/"):
-            return prefix + str(ROOT / path)
-    return url
-
-
 DEFAULT_DB_URL = "sqlite:///var/dashboard.db"
 
 
 def db_url(env: Mapping[str, str] | None = None) -> str:
     """``DASHBOARD_DB_URL`` alone (the users CLI needs nothing else)."""
     env = os.environ if env is None else env
-    return _db_url(env.get("DASHBOARD_DB_URL", DEFAULT_DB_URL))
+    return project_db_url(env.get("DASHBOARD_DB_URL", DEFAULT_DB_URL))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,8 +122,8 @@ class Settings:
                 "CHANNEL_URL", "http://127.0.0.1:5005/webhooks/whatsapp/internal"
             ).rstrip("/"),
             whatsapp_internal_token=secret("WHATSAPP_INTERNAL_TOKEN"),
-            events_db_url=_db_url(env.get("EVENTS_DB_URL", "sqlite:///var/events.db")),
-            media_dir=_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
+            events_db_url=project_db_url(env.get("EVENTS_DB_URL", "sqlite:///var/events.db")),
+            media_dir=project_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
         )
         if problems:
             raise ConfigError("the dashboard cannot start:\n  - " + "\n  - ".join(problems))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from dashboard.config import ROOT, db_url
+from backends.config import ROOT
+from dashboard.config import db_url
 from dashboard.db import Database, User
 from dashboard.users import create_user
 

@@ -18,8 +18,8 @@ import requests
 from sanic.response import html
 from sqlalchemy import select, update
 
+from backends.config import ROOT
 from dashboard import auth, users
-from dashboard.config import ROOT
 from dashboard.db import AuditEntry, Database, Session, User, utcnow
 from dashboard.security import hash_password, verify_password
 from dashboard.seed import DEMO_USERS, seed
