@@ -204,7 +204,8 @@ class Chromium:
                 assert "exceptionDetails" not in result, result
                 return result["result"].get("value")
 
-    async def wait_for(self, expression, timeout=10):
+    # 30 s: under the whole suite's load a live update has taken more than 10 s to show.
+    async def wait_for(self, expression, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = await self.evaluate(expression)

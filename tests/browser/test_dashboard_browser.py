@@ -33,7 +33,11 @@ Browser = Callable[[], WebDriver]
 
 
 def until(driver: WebDriver, condition: Callable[[WebDriver], Any], seconds: float = WAIT) -> Any:
-    return WebDriverWait(driver, seconds, poll_frequency=0.2).until(condition)
+    # Live pages re-render and forms redirect while we poll: an element found a moment
+    # ago may be gone, so a stale reference means "look again", not a failure.
+    return WebDriverWait(
+        driver, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+    ).until(condition)
 
 
 def sign_in(driver: WebDriver, system: System, username: str, shot: str | None = None) -> None:
