@@ -366,7 +366,11 @@ def test_csc_filing_goes_ahead_once_the_citizen_confirms_the_code(
     assert confirmed.json()["status"] == "submitted"  # fee 0, documents attached
     assert confirmed.json()["fields"] == CHARACTER
     assert confirm(backend, citizen, app_id, code).status_code == 409
-    # the code is not kept once it went out
+    # the code is not kept once it went out (the send's outcome is recorded in the next
+    # batch, a moment after the channel got the message)
+    assert wait_for(
+        lambda: notifications(backend, subject_id=app_id, purpose="csc")[0]["status"] == "sent"
+    )
     (row,) = notifications(backend, subject_id=app_id, purpose="csc")
     assert row["status"] == "sent" and code not in row["parameters"]
 
