@@ -43,7 +43,8 @@ from whatsapp_emulator.testing import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "delhi-sewa.tar.gz"
+# DELHI_SEWA_MODEL: another trained model (e.g. one trained into a scratch folder)
+MODEL = Path(os.environ.get("DELHI_SEWA_MODEL") or ROOT / "models" / "delhi-sewa.tar.gz")
 
 
 @dataclasses.dataclass

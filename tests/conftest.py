@@ -9,7 +9,8 @@ import pytest
 from scripts.processes import child_process, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "delhi-sewa.tar.gz"
+# DELHI_SEWA_MODEL: another trained model (e.g. one trained into a scratch folder)
+MODEL = Path(os.environ.get("DELHI_SEWA_MODEL") or ROOT / "models" / "delhi-sewa.tar.gz")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
