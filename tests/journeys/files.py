@@ -37,7 +37,7 @@ def _photo(width: int, height: int, seed: int) -> Image.Image:
     return image
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def camera_jpeg(width: int = 2000, height: int = 1500, seed: int = 7) -> bytes:
     """A 2000×1500 camera photo, about 2–3 MB, as WhatsApp sends an image ("HD" off)."""
     out = io.BytesIO()
@@ -47,7 +47,7 @@ def camera_jpeg(width: int = 2000, height: int = 1500, seed: int = 7) -> bytes:
     return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def multipage_pdf(pages: int = 4, seed: int = 11) -> bytes:
     """A scanned document: ``pages`` pages, each a scanned-looking image; 1–3 MB."""
     scans = []
@@ -63,7 +63,7 @@ def multipage_pdf(pages: int = 4, seed: int = 11) -> bytes:
     return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def oversize_pdf(megabytes: int = 30) -> bytes:
     """A valid-looking PDF larger than an application document may be."""
     rng = np.random.default_rng(3)
