@@ -31,6 +31,7 @@ import yaml
 
 __all__ = [
     "CHOICE_TITLE_MAX",
+    "LABEL_MAX",
     "DEFAULT_PATH",
     "FIELD_TYPES",
     "KINDS",
@@ -65,6 +66,9 @@ MIN_FIELDS, MAX_FIELDS = 3, 7
 MIN_CHOICES, MAX_CHOICES = 2, 10
 #: WhatsApp reply-button titles are limited to 20 characters.
 CHOICE_TITLE_MAX = 20
+#: A field's label heads its line in the application summary and on the certificate:
+#: a few words, never the question.
+LABEL_MAX = 40
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
@@ -89,7 +93,7 @@ _SERVICE_KEYS = {
 }
 _DOCUMENT_KEYS = {"id", "name", "required"}
 _CHOICE_KEYS = {"id", "en", "hi"}
-_FIELD_COMMON_KEYS = {"id", "type", "question", "optional"}
+_FIELD_COMMON_KEYS = {"id", "type", "question", "label", "optional"}
 _FIELD_TYPE_KEYS: dict[str, set[str]] = {
     "choice": {"choices"},
     "date": {"past_only", "future_only"},
@@ -151,6 +155,8 @@ class Field:
     id: str
     type: str
     question: dict[str, str]
+    #: Short name of the answer ({en, hi}) for summaries and certificates.
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
     choices: list[Choice] = dataclasses.field(default_factory=list)
     min: float | None = None
     max: float | None = None
@@ -163,6 +169,10 @@ class Field:
 
     def ask(self, lang: str) -> str:
         return pick(self.question, lang)
+
+    def label(self, lang: str) -> str:
+        """Short name of this field in ``lang`` (``en`` or ``hi``), e.g. "Father's name"."""
+        return pick(self.labels, lang)
 
     def choice(self, choice_id: str) -> Choice | None:
         return next((c for c in self.choices if c.id == choice_id), None)
@@ -327,6 +337,7 @@ def _build_field(f: Mapping[str, Any]) -> Field:
         id=f["id"],
         type=f["type"],
         question=dict(f["question"]),
+        labels=dict(f["label"]),
         choices=[
             Choice(id=c["id"], titles={lang: c[lang] for lang in TEXT_LANGS})
             for c in f.get("choices", [])
@@ -647,6 +658,7 @@ class _Validator:
             else:
                 self.err(where, f"unknown key '{key}'")
         self.text(where, "question", f.get("question"))
+        self.label(where, f.get("label"), f.get("question"))
         if "optional" in f and not isinstance(f["optional"], bool):
             self.err(where, "optional must be true or false")
 
@@ -691,6 +703,23 @@ class _Validator:
                 self.err(where, f"min ({lo}) is greater than max ({hi})")
             if ftype == "amount" and _is_number(lo) and lo < 0:
                 self.err(where, f"amount min must not be negative, got {lo}")
+
+    def label(self, where: str, label: object, question: object) -> None:
+        """A field's short {en, hi} label: required, a few words, not the question."""
+        if label is None:
+            self.err(where, "missing 'label' (a short {en, hi} name for summaries)")
+            return
+        self.text(where, "label", label)
+        if not isinstance(label, Mapping):
+            return
+        for lang in TEXT_LANGS:
+            text = label.get(lang)
+            if not isinstance(text, str):
+                continue
+            if len(text) > LABEL_MAX:
+                self.err(where, f"label '{lang}' {text!r} is longer than {LABEL_MAX} characters")
+            if "?" in text or (isinstance(question, Mapping) and text == question.get(lang)):
+                self.err(where, f"label '{lang}' {text!r} must name the answer, not ask for it")
 
     def choices(self, where: str, choices: object) -> None:
         if not isinstance(choices, list):

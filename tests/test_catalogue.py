@@ -259,6 +259,32 @@ def test_by_department(cat: Catalogue) -> None:
         cat.by_department("no_such_department")
 
 
+def test_every_field_has_a_short_label_in_both_languages(cat: Catalogue) -> None:
+    """Summaries and certificates show labels, never questions (issue 11, defect 13)."""
+    count = 0
+    for service in cat.services.values():
+        for field in service.fields:
+            en, hi = field.label("en"), field.label("hi")
+            assert en and hi, (service.id, field.id)
+            assert DEVANAGARI.search(hi) and not DEVANAGARI.search(en), (service.id, field.id)
+            for text, question in ((en, field.ask("en")), (hi, field.ask("hi"))):
+                assert "?" not in text and "(e.g." not in text and len(text) <= 40
+                assert text != question
+            count += 1
+    assert count == sum(len(s.fields) for s in cat.services.values()) >= 52 * 3
+
+
+def test_labels_read_as_names_of_the_answer(cat: Catalogue) -> None:
+    dl = cat.services["driving_licence_renewal"]
+    assert [f.label("en") for f in dl.fields if f.id == "dl_number"] == ["Driving licence number"]
+    assert dl.field("dl_number").label("hi") == "ड्राइविंग लाइसेंस नंबर"  # type: ignore[union-attr]
+    income = cat.services["income_certificate"]
+    assert income.field("purpose").label("hi") == "उद्देश्य"  # type: ignore[union-attr]
+    # the same id names a different person where the question does
+    scholarship = cat.services["post_matric_scholarship"]
+    assert scholarship.field("applicant_name").label("en") == "Student's name"  # type: ignore[union-attr]
+
+
 def test_model_objects(cat: Catalogue) -> None:
     dl = cat.services["driving_licence"]
     assert dl.title("en") == "Driving Licence"
@@ -317,12 +343,14 @@ def _minimal() -> dict[str, Any]:
                         "id": "applicant_name",
                         "type": "name",
                         "question": {"en": "Your name?", "hi": "आपका नाम?"},
+                        "label": {"en": "Name", "hi": "नाम"},
                     },
                     {
                         "id": "date_of_birth",
                         "type": "date",
                         "past_only": True,
                         "question": {"en": "Date of birth?", "hi": "जन्म तिथि?"},
+                        "label": {"en": "Date of birth", "hi": "जन्म तिथि"},
                     },
                     {
                         "id": "vehicle_class",
@@ -332,6 +360,7 @@ def _minimal() -> dict[str, Any]:
                             {"id": "lmv", "en": "Car", "hi": "कार"},
                         ],
                         "question": {"en": "Which vehicle?", "hi": "कौन सा वाहन?"},
+                        "label": {"en": "Vehicle", "hi": "वाहन"},
                     },
                     {
                         "id": "learner_licence_number",
@@ -339,6 +368,7 @@ def _minimal() -> dict[str, Any]:
                         "max_length": 20,
                         "pattern": r"^[A-Za-z]{2}\d{13}$",
                         "question": {"en": "Learner licence number?", "hi": "लर्नर लाइसेंस नंबर?"},
+                        "label": {"en": "Learner licence", "hi": "लर्नर लाइसेंस"},
                     },
                     {
                         "id": "annual_income",
@@ -347,6 +377,7 @@ def _minimal() -> dict[str, Any]:
                         "max": 10000000,
                         "optional": True,
                         "question": {"en": "Family income?", "hi": "परिवार की आय?"},
+                        "label": {"en": "Family income", "hi": "परिवार की आय"},
                     },
                 ],
             },
@@ -370,6 +401,7 @@ def _minimal() -> dict[str, Any]:
                         "id": "applicant_name",
                         "type": "name",
                         "question": {"en": "Your name?", "hi": "आपका नाम?"},
+                        "label": {"en": "Name", "hi": "नाम"},
                     },
                     {
                         "id": "gender",
@@ -379,11 +411,13 @@ def _minimal() -> dict[str, Any]:
                             {"id": "female", "en": "Female", "hi": "महिला"},
                         ],
                         "question": {"en": "Gender?", "hi": "लिंग?"},
+                        "label": {"en": "Gender", "hi": "लिंग"},
                     },
                     {
                         "id": "aadhaar",
                         "type": "aadhaar",
                         "question": {"en": "Aadhaar number?", "hi": "आधार नंबर?"},
+                        "label": {"en": "Aadhaar", "hi": "आधार"},
                     },
                 ],
             },
@@ -470,7 +504,12 @@ def _too_many_fields(raw: dict[str, Any]) -> None:
     fields = _svc(raw)["fields"]
     for n in range(3):
         fields.append(
-            {"id": f"extra_{n}", "type": "text", "question": {"en": "Extra?", "hi": "और?"}}
+            {
+                "id": f"extra_{n}",
+                "type": "text",
+                "question": {"en": "Extra?", "hi": "और?"},
+                "label": {"en": "Extra", "hi": "और"},
+            }
         )
 
 
@@ -773,6 +812,37 @@ BROKEN: list[tuple[str, Mutation, list[str]]] = [
         ["department 'transport'", "name is missing 'hi' text"],
     ),
     ("wrong version", _set(lambda r: r, "version", 2), ["catalogue", "version must be 1"]),
+    (
+        "field without a label",
+        _delete(lambda r: _fld(r, "vehicle_class"), "label"),
+        ["service 'driving_licence'", "field 'vehicle_class'", "missing 'label'"],
+    ),
+    (
+        "label without Hindi",
+        _delete(lambda r: _fld(r, "gender", 1)["label"], "hi"),
+        ["service 'learner_licence'", "field 'gender'", "label is missing 'hi' text"],
+    ),
+    (
+        "label without English",
+        _delete(lambda r: _fld(r, "applicant_name")["label"], "en"),
+        ["service 'driving_licence'", "field 'applicant_name'", "label is missing 'en' text"],
+    ),
+    (
+        "label that is the question",
+        _set(
+            lambda r: _fld(r, "date_of_birth"), "label", {"en": "Date of birth?", "hi": "जन्म तिथि"}
+        ),
+        ["field 'date_of_birth'", "label 'en'", "not ask for it"],
+    ),
+    (
+        "label too long",
+        _set(
+            lambda r: _fld(r, "aadhaar", 1)["label"],
+            "en",
+            "Aadhaar number of the applicant, stored masked",
+        ),
+        ["field 'aadhaar'", "label 'en'", "longer than 40"],
+    ),
 ]
 
 
