@@ -16,11 +16,57 @@ from typing import Any
 
 import aiohttp
 
+from connectors.media import sha256_matches
+
 logger = logging.getLogger(__name__)
 
 THROTTLED = 130429
 OUTSIDE_WINDOW = 131047
 PAIR_RATE = 131056
+
+
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+class DownloadError(ValueError):
+    """A file that could not be fetched whole. ``code`` says why, in the words the
+    dialogue answers (``connectors.media.ERRORS`` plus ``truncated``/``download_failed``):
+    ``too_large``, ``truncated`` (fewer or more bytes than announced), ``hash_mismatch``
+    or ``download_failed`` (HTTP error, timeout, dropped connection)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def _announced_size(value: Any) -> int | None:
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return None
+    return size if size >= 0 else None
+
+
+async def read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The whole body, refused as ``too_large`` as soon as it passes ``max_bytes``.
+
+    ``response.content.read(n)`` is not "read n bytes": it returns what has arrived so
+    far (often one 64 KiB chunk), which cut every real photo short. aiohttp itself raises
+    ``ClientPayloadError`` when a body ends before its Content-Length.
+    """
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise DownloadError("too_large", f"Content-Length {declared} > {max_bytes}")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise DownloadError("too_large", f"more than {max_bytes} bytes")
+    return bytes(body)
 
 
 @dataclass
@@ -68,11 +114,17 @@ class GraphClient:
         timeout_seconds: float = 10.0,
         max_retries: int = 4,
         pair_rate_wait_seconds: float = 6.0,
+        download_timeout_seconds: float = 120.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._rate = rate_per_number
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # a file of several MB over a phone-grade link may take longer than a message
+        # send; a stalled one still fails after ``timeout_seconds`` without a byte
+        self._download_timeout = aiohttp.ClientTimeout(
+            total=download_timeout_seconds, sock_connect=timeout_seconds, sock_read=timeout_seconds
+        )
         self._max_retries = max_retries
         self._pair_wait = pair_rate_wait_seconds
         self._pacers: dict[str, Pacer] = {}
@@ -143,30 +195,52 @@ class GraphClient:
         await self._post_json(f"{self.base_url}/{phone_number_id}/messages", body)
 
     async def download_media(self, media_id: str, max_bytes: int) -> tuple[dict[str, Any], bytes]:
-        """Media metadata and bytes; raises ValueError when it cannot be fetched."""
-        session = await self.session()
+        """A citizen's file: its metadata and all of its bytes, or :class:`DownloadError`.
+
+        The body is read to its end with a running cap of ``max_bytes`` (over it: refused
+        as ``too_large`` without reading on); then its length must equal the metadata's
+        ``file_size`` and its sha256 the metadata's ``sha256`` (``truncated`` /
+        ``hash_mismatch``: the file was damaged on the way).
+        """
         try:
+            session = await self.session()
             async with session.get(f"{self.base_url}/{media_id}") as response:
                 if response.status != 200:
-                    raise ValueError(f"media metadata: HTTP {response.status}")
+                    raise DownloadError("download_failed", f"metadata HTTP {response.status}")
                 info = await response.json(content_type=None)
-            if int(info.get("file_size") or 0) > max_bytes:
-                raise ValueError("too_large")
-            async with session.get(str(info["url"])) as response:
+            if not isinstance(info, dict) or not info.get("url"):
+                raise DownloadError("download_failed", "metadata without a url")
+            announced = _announced_size(info.get("file_size"))
+            if announced is not None and announced > max_bytes:
+                raise DownloadError("too_large", f"announced {announced} > {max_bytes}")
+            async with session.get(str(info["url"]), timeout=self._download_timeout) as response:
                 if response.status != 200:
-                    raise ValueError(f"media download: HTTP {response.status}")
-                data = await response.content.read(max_bytes + 1)
-        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError) as error:
-            raise ValueError(type(error).__name__) from error
+                    raise DownloadError("download_failed", f"media HTTP {response.status}")
+                data = await read_capped(response, max_bytes)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            if isinstance(error, DownloadError):
+                raise
+            raise DownloadError("download_failed", type(error).__name__) from error
+        if announced is not None and len(data) != announced:
+            raise DownloadError("truncated", f"got {len(data)} of {announced} bytes")
+        expected = info.get("sha256")
+        if expected and not sha256_matches(data, str(expected)):
+            raise DownloadError("hash_mismatch", f"{len(data)} bytes, sha256 differs")
         return info, data
 
     async def fetch_url(self, url: str, max_bytes: int) -> bytes:
-        """A file the bot sends (e.g. a certificate from the backend's signed link)."""
-        async with aiohttp.ClientSession(timeout=self._timeout) as plain:
-            async with plain.get(url) as response:
-                if response.status != 200:
-                    raise ValueError(f"HTTP {response.status}")
-                return await response.content.read(max_bytes + 1)
+        """A file the bot sends (e.g. a certificate from the backend's signed link), read
+        whole with a running cap; :class:`DownloadError` if it cannot be."""
+        try:
+            async with aiohttp.ClientSession(timeout=self._download_timeout) as plain:
+                async with plain.get(url) as response:
+                    if response.status != 200:
+                        raise DownloadError("download_failed", f"HTTP {response.status}")
+                    return await read_capped(response, max_bytes)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            if isinstance(error, DownloadError):
+                raise
+            raise DownloadError("download_failed", type(error).__name__) from error
 
     async def upload_media(
         self, phone_number_id: str, data: bytes, mime_type: str, filename: str

@@ -27,7 +27,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ALLOWED", "ERRORS", "EXTENSIONS", "Checked", "check_upload", "store"]
+__all__ = [
+    "ALLOWED",
+    "ERRORS",
+    "EXTENSIONS",
+    "Checked",
+    "check_upload",
+    "sha256_matches",
+    "store",
+]
 
 #: Accepted types: (WhatsApp media type, largest size in bytes).
 ALLOWED: dict[str, tuple[str, int]] = {
@@ -79,6 +87,12 @@ def _declared_digest(declared: str) -> bytes | None:
     return raw if len(raw) == 32 else None
 
 
+def sha256_matches(data: bytes, declared: str) -> bool:
+    """Whether ``declared`` (hex or base64, as Meta sends it) is the sha256 of ``data``."""
+    expected = _declared_digest(declared) if isinstance(declared, str) else None
+    return expected is not None and hmac.compare_digest(expected, hashlib.sha256(data).digest())
+
+
 def check_upload(
     data: bytes, declared_mime: str, declared_sha256: str | None, max_bytes: int | None = None
 ) -> Checked:
@@ -109,12 +123,9 @@ def check_upload(
         return fail("too_large")
     if not data.startswith(_SIGNATURES[mime]):
         return fail("magic_mismatch")
-    digest = hashlib.sha256(data).digest()
-    if declared_sha256 is not None:
-        expected = _declared_digest(declared_sha256) if isinstance(declared_sha256, str) else None
-        if expected is None or not hmac.compare_digest(expected, digest):
-            return fail("hash_mismatch")
-    return Checked(True, None, mime, digest.hex(), size)
+    if declared_sha256 is not None and not sha256_matches(data, declared_sha256):
+        return fail("hash_mismatch")
+    return Checked(True, None, mime, hashlib.sha256(data).hexdigest(), size)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -48,7 +48,7 @@ from sanic.response import HTTPResponse
 
 import ops
 from connectors import conversation, media, rasa_speedups
-from connectors.graph import OUTSIDE_WINDOW, GraphClient, SendResult
+from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import ChannelStore, dumps
 from connectors.whatsapp_format import (
     STATUS_ORDER,
@@ -67,6 +67,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 3 * 2**20
 WINDOW_SECONDS = 24 * 3600
 PAGE_PREFIX = "__page__:"
+# A download's failure as the dialogue explains it: a file cut short on the way is, to the
+# citizen, a damaged file like one whose sha256 does not match ("send it again").
+_UPLOAD_ERROR_FOR = {"truncated": "hash_mismatch"}
 MAX_ATTEMPTS = 3
 # Sent only when the assistant itself cannot answer (Rasa failed three times): there is
 # then no dialogue to render a reply, and silence is worse than this fixed text.
@@ -433,8 +436,11 @@ class WhatsAppInput(InputChannel):
             try:
                 _, data = await self.graph.download_media(str(info.get("id")), limit)
                 checked = media.check_upload(data, declared, info.get("sha256"), limit)
-            except ValueError as error:
-                code = "too_large" if str(error) == "too_large" else "download_failed"
+            except DownloadError as error:
+                logger.warning(
+                    "whatsapp.media.download_refused code=%s detail=%s", error.code, error.detail
+                )
+                code = _UPLOAD_ERROR_FOR.get(error.code, error.code)
                 checked = media.Checked(False, code, None, None, 0)
         if not checked.ok:
             metadata["trusted_payload"] = True
@@ -591,8 +597,9 @@ class WhatsAppInput(InputChannel):
                 part.get("filename") or ("document.pdf" if kind == "document" else "image")
             )
             media_id = await self.graph.upload_media(number, data, mime, filename)
-        except (ValueError, OSError) as error:
-            logger.warning("whatsapp.media.upload_failed error=%s", type(error).__name__)
+        except (ValueError, OSError) as error:  # DownloadError is a ValueError
+            reason = getattr(error, "code", None) or type(error).__name__
+            logger.warning("whatsapp.media.upload_failed error=%s", reason)
             return body  # let the Graph API fetch the link itself
         part.pop("link")
         part["id"] = media_id

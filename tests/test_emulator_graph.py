@@ -465,3 +465,54 @@ def test_the_registry_is_the_set_of_approved_templates(wa):
     assert entry["rendered"]["buttons"] == [
         {"type": "QUICK_REPLY", "text": "Get certificate", "payload": "b1"}
     ]
+
+
+# --- the connector's downloads of real-sized files (issue 11, defect 1) -------------------
+
+
+def _pdf_of(size: int, seed: int) -> bytes:
+    import numpy as np
+
+    head = b"%PDF-1.4\n"
+    body = np.random.default_rng(seed).integers(0, 256, size - len(head), dtype=np.uint8)
+    return head + body.tobytes()
+
+
+def _real_files() -> list[tuple[str, bytes, str]]:
+    from tests.journeys.files import camera_jpeg, multipage_pdf
+
+    return [
+        ("17k.pdf", _pdf_of(17_000, 1), "application/pdf"),
+        ("95k.pdf", _pdf_of(95_000, 2), "application/pdf"),
+        ("419k.pdf", _pdf_of(419_428, 3), "application/pdf"),  # the size the issue saw cut
+        ("camera.jpg", camera_jpeg(), "image/jpeg"),  # 2000×1500, about 2.5 MB
+        ("scan.pdf", multipage_pdf(), "application/pdf"),  # 4 scanned pages
+        ("big-scan.pdf", _pdf_of(4_800_000, 4), "application/pdf"),
+    ]
+
+
+async def test_the_connector_downloads_real_sized_files_whole(wa):
+    """Every file arrives byte for byte through the emulator's media url; before the fix
+    everything over ~64 KB came back cut (aiohttp's read(n) returns what has arrived)."""
+    from connectors.graph import GraphClient
+    from connectors.media import ALLOWED, check_upload
+
+    graph = GraphClient(wa.graph_url, wa.token)
+    refused = []
+    try:
+        for name, data, mime in _real_files():
+            uploaded = wa.upload(data, name, mime)
+            try:
+                info, got = await graph.download_media(uploaded["media_id"], ALLOWED[mime][1])
+            except ValueError as error:
+                refused.append((name, len(data), str(error)))
+                continue
+            checked = check_upload(got, mime, uploaded["sha256"])
+            if not checked.ok or got != data:
+                refused.append((name, len(data), f"{checked.error}: got {len(got)} bytes"))
+            assert info["file_size"] == len(data)
+    finally:
+        await graph.close()
+    assert not refused, "refused: " + "; ".join(
+        f"{n} ({size:,} B): {why}" for n, size, why in refused
+    )

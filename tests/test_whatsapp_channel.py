@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from connectors.graph import OUTSIDE_WINDOW, GraphClient, SendResult
+from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.whatsapp import Settings, WhatsAppInput, WhatsAppOutput, signature_valid
 
 SECRET = "app-secret-for-tests"
@@ -36,8 +36,10 @@ class FakeGraph(GraphClient):
 
     async def download_media(self, media_id, max_bytes):
         data = self.files[media_id]
+        if isinstance(data, DownloadError):
+            raise data
         if len(data) > max_bytes:
-            raise ValueError("too_large")
+            raise DownloadError("too_large")
         return {"id": media_id}, data
 
     async def fetch_url(self, url, max_bytes):
@@ -439,6 +441,73 @@ async def test_bad_uploads_are_refused_with_a_reason(channel, data, mime, sha, e
     await settle(channel)
     assert rasa.turns[0].text == f'/upload_rejected{{"upload_error": "{error}"}}'
     assert rasa.turns[0].metadata["trusted_payload"] is True
+
+
+@pytest.mark.parametrize(
+    "failure, told",
+    [
+        (DownloadError("truncated", "got 65437 of 2841148 bytes"), "hash_mismatch"),
+        (DownloadError("hash_mismatch"), "hash_mismatch"),
+        (DownloadError("too_large", "announced 31457280 > 20971520"), "too_large"),
+        (DownloadError("download_failed", "HTTP 404"), "download_failed"),
+    ],
+)
+async def test_a_download_that_fails_on_the_way_is_explained_not_dropped(channel, failure, told):
+    """A file cut short on the way is told as damaged ("send it again"), not as no file."""
+    channel.graph.files["m-cut"] = failure
+    rasa = Rasa()
+    message = media_message("wamid.cut", "image", "m-cut", "image/jpeg", "0" * 64, "my DL")
+    await post(channel, envelope([message]), rasa)
+    await settle(channel)
+    [turn] = rasa.turns
+    assert turn.text == f'/upload_rejected{{"upload_error": "{told}"}}'
+    assert turn.metadata["trusted_payload"] is True and "attachment" not in turn.metadata
+
+
+async def test_real_sized_photo_and_pdf_through_the_emulator_reach_rasa_whole(tmp_path):
+    """The channel's real Graph client against the emulator's media urls (no fake): a
+    2.8 MB camera JPEG and a 4-page scanned PDF are stored byte for byte; before the fix
+    both were refused as hash_mismatch (only the first ~64 KB had been read)."""
+    from tests.journeys.files import camera_jpeg, multipage_pdf
+    from whatsapp_emulator.testing import running_emulator
+
+    with running_emulator(tmp_path / "emulator") as wa:
+        settings = Settings(
+            app_secret=SECRET,
+            verify_token="verify-me",
+            access_token=wa.token,
+            graph_url=wa.graph_url,
+            db_url=f"sqlite:///{tmp_path / 'wa.db'}",
+            media_dir=tmp_path / "media",
+            numbers={NUMBER: ""},
+            reorder_window_seconds=0.05,
+        )
+        channel = WhatsAppInput(settings)
+        rasa = Rasa()
+        sent = []
+        for index, (data, mime, kind) in enumerate(
+            [
+                (camera_jpeg(), "image/jpeg", "image"),
+                (multipage_pdf(), "application/pdf", "document"),
+            ]
+        ):
+            uploaded = wa.upload(data, f"file{index}", mime)
+            message = media_message(
+                f"wamid.real{index}", kind, uploaded["media_id"], mime, uploaded["sha256"]
+            )
+            await post(channel, envelope([message]), rasa)
+            sent.append(data)
+        for _ in range(500):
+            await asyncio.sleep(0.02)
+            if len(rasa.turns) == 2:
+                break
+        await settle(channel)
+        await channel.graph.close()
+    assert [t.text for t in rasa.turns] == ["/inform", "/inform"]
+    for turn, data in zip(rasa.turns, sent):
+        attachment = turn.metadata["attachment"]
+        stored = channel.settings.media_dir / attachment["storage_ref"].split("/", 1)[1]
+        assert attachment["size"] == len(data) and stored.read_bytes() == data
 
 
 # --- what the citizen receives ------------------------------------------------------------
