@@ -15,8 +15,11 @@ from service_catalogue import Choice, Field, load
 from service_catalogue.validation import (
     ERRORS,
     Checked,
+    amount_in_words,
     check,
+    format_amount,
     mask_aadhaar,
+    parse_amount,
     parse_date,
     redact_aadhaar,
     verhoeff_valid,
@@ -52,6 +55,7 @@ BIRTH_DATE = field("date", past_only=True)
 APPOINTMENT = field("date", future_only=True)
 ANY_DATE = field("date")
 INCOME = field("amount", min=0, max=10_000_000)
+ANNUAL_INCOME = dataclasses.replace(INCOME, id="annual_income")
 SOLVENCY = field("amount", min=10_000, max=100_000_000)
 YEARS = field("number", min=0, max=100)
 K_NUMBER = field("text", max_length=20, pattern=r"^\d{10}$")
@@ -507,10 +511,104 @@ def test_a_ten_digit_number_starting_91_is_not_a_country_code():
         ("5000.00", 5000, "₹5,000"),
         ("0", 0, "₹0"),
         ("1 crore", 10_000_000, "₹1,00,00,000"),
+        ("do lakh", 200000, "₹2,00,000"),
+        ("2 lakh 50 hazar", 250000, "₹2,50,000"),
     ],
 )
 def test_amounts(typed, value, display):
     assert check(INCOME, typed, TODAY) == Checked(True, value, display)
+
+
+# Issue 11, defect 10: amounts said in words, as citizens write them, in Devanagari,
+# Hindi in Roman letters and English.
+AMOUNTS_IN_WORDS = [
+    # the fractions of Indian usage
+    ("डेढ़ लाख रुपये सालाना", 150_000),
+    ("डेढ़ लाख", 150_000),
+    ("डेढ लाख", 150_000),  # without the nukta
+    ("dedh lakh", 150_000),
+    ("derh lakh", 150_000),
+    ("ढाई लाख", 250_000),
+    ("ढ़ाई लाख", 250_000),
+    ("dhai lakh", 250_000),
+    ("dhaai lakh rupaye", 250_000),
+    ("सवा लाख", 125_000),
+    ("sawa lakh", 125_000),
+    ("sava do lakh", 225_000),
+    ("पौने दो लाख", 175_000),
+    ("paune do lakh", 175_000),
+    ("साढ़े तीन लाख", 350_000),
+    ("saadhe teen lakh", 350_000),
+    ("डेढ़ सौ", 150),
+    ("सवा सौ", 125),
+    ("डेढ़ हज़ार", 1_500),
+    # figures with a multiplier, in any script
+    ("2.5 lakh", 250_000),
+    ("2.5lakh", 250_000),
+    ("₹1.5L", 150_000),
+    ("1.5 L", 150_000),
+    ("₹ 1.5 lacs", 150_000),
+    ("50 हज़ार", 50_000),
+    ("50 हजार", 50_000),
+    ("५० हज़ार", 50_000),
+    ("50 hazar", 50_000),
+    ("50 hazaar", 50_000),
+    ("50 hajar", 50_000),
+    ("50 thousand", 50_000),
+    ("0.8 करोड़", 8_000_000),
+    ("१.५ लाख", 150_000),
+    # Indian and international grouping
+    ("1,50,000", 150_000),
+    ("१,५०,०००", 150_000),
+    ("Rs.1,50,000/-", 150_000),
+    ("₹ 1,20,000 only", 120_000),
+    ("INR 150000", 150_000),
+    ("12,50,000", 1_250_000),
+    ("1,250,000", 1_250_000),
+    # numbers in words
+    ("one lakh fifty thousand", 150_000),
+    ("one and a half lakh", 150_000),
+    ("two and a half lakh", 250_000),
+    ("a lakh", 100_000),
+    ("fifty five thousand", 55_000),
+    ("twenty-five thousand", 25_000),
+    ("two hundred fifty thousand", 250_000),
+    ("seven lakh twenty five thousand", 725_000),
+    ("एक लाख पचास हज़ार", 150_000),
+    ("ek lakh pachas hazar", 150_000),
+    ("पंद्रह हजार", 15_000),
+    ("pandrah hazar", 15_000),
+    ("pachas hazar", 50_000),
+    ("पचहत्तर हज़ार", 75_000),
+    ("saath hazar", 60_000),  # sixty
+    ("saat hazar", 7_000),  # seven
+    ("chhe hazar", 6_000),
+    ("das hazar paanch sau", 10_500),
+    ("ek sau pachas", 150),
+    ("aadha lakh", 50_000),
+    # the words around an amount
+    ("1.5 lakh p.a.", 150_000),
+    ("1.5 lakh per annum", 150_000),
+    ("1.5 lakh rupaye saalana", 150_000),
+    ("डेढ़ लाख सालाना आय है", 150_000),
+    ("mere parivar ki kul aay 2 lakh hai", 200_000),
+    ("about 2 lakh", 200_000),
+    ("लगभग 80 हज़ार", 80_000),
+    ("~50000", 50_000),
+    ("2 lakh yearly", 200_000),
+]
+
+
+@pytest.mark.parametrize("typed, value", AMOUNTS_IN_WORDS)
+def test_amounts_in_words(typed, value):
+    result = check(INCOME, typed, TODAY)
+    assert (result.ok, result.value, result.error) == (True, value, None)
+
+
+@pytest.mark.parametrize("typed, value", AMOUNTS_IN_WORDS)
+def test_amount_parsing_is_exact(typed, value):
+    amount = parse_amount(typed)
+    assert amount.value == value and amount.error is None
 
 
 @pytest.mark.parametrize(
@@ -518,17 +616,117 @@ def test_amounts(typed, value, display):
     [
         ("2 crore", "amount_range"),
         ("1" * 40, "amount_range"),
-        ("-500", "amount_format"),
-        ("5000.50", "amount_format"),
+        ("9" * 20, "amount_range"),
+        ("1000 crore", "amount_range"),
+        # negative
+        ("-500", "amount_negative"),
+        ("- 1.5 lakh", "amount_negative"),
+        ("minus 5000", "amount_negative"),
+        ("माइनस 5000", "amount_negative"),
+        ("50 hazar ka ghata", "amount_negative"),
+        # not one amount: a range, two amounts, a bound, a multiplier alone
+        ("50-60 hazar", "amount_ambiguous"),
+        ("1.5 ya 2 lakh", "amount_ambiguous"),
+        ("1 or 2 lakh", "amount_ambiguous"),
+        ("50000 60000", "amount_ambiguous"),
+        ("2 lakh se zyada", "amount_ambiguous"),
+        ("more than 2 lakh", "amount_ambiguous"),
+        ("1 lakh+", "amount_ambiguous"),
+        ("lakhs", "amount_ambiguous"),
+        ("लाखों", "amount_ambiguous"),
+        ("1 lakh 50", "amount_ambiguous"),  # 1,00,050 or 1,50,000?
+        ("ek lakh pachas", "amount_ambiguous"),
+        # paise, or a bare fraction that is no amount of rupees
+        ("5000.50", "amount_paise"),
+        ("1.5", "amount_paise"),
+        # a monthly figure for a yearly question
+        ("20 hazar mahina", "amount_monthly"),
+        ("15000 per month", "amount_monthly"),
+        ("15000 p.m.", "amount_monthly"),
+        ("20 हज़ार महीना", "amount_monthly"),
+        # not an amount at all
         ("1,5", "amount_format"),
         ("1,50,00", "amount_format"),
-        ("do lakh", "amount_format"),
-        ("2 lakh 50 hazar", "amount_format"),
+        ("1,5,0000", "amount_format"),
+        ("1.50.000", "amount_format"),
         ("abc", "amount_format"),
+        ("bahut", "amount_format"),
+        ("pata nahi", "amount_format"),
+        ("सवा", "amount_format"),
+        ("1e5", "amount_format"),
+        ("50 hazar 1 lakh", "amount_format"),  # multipliers must fall
+        ("लाख हज़ार", "amount_ambiguous"),
     ],
 )
 def test_bad_amounts(typed, error):
-    assert check(INCOME, typed, TODAY).error == error
+    assert check(ANNUAL_INCOME, typed, TODAY) == Checked(False, error=error)
+
+
+def test_a_monthly_field_refuses_a_yearly_figure_and_accepts_a_monthly_one():
+    monthly = dataclasses.replace(INCOME, id="monthly_income")
+    assert check(monthly, "2 lakh saalana", TODAY).error == "amount_yearly"
+    assert check(monthly, "20 hazar mahina", TODAY).value == 20_000
+    assert check(ANNUAL_INCOME, "2 lakh saalana", TODAY).value == 200_000
+    assert check(INCOME, "20 hazar mahina", TODAY).value == 20_000  # no period to check
+
+
+@pytest.mark.parametrize(
+    "value, hindi, english",
+    [
+        (150_000, "₹1,50,000 (डेढ़ लाख)", "₹1,50,000 (1.5 lakh)"),
+        (250_000, "₹2,50,000 (ढाई लाख)", "₹2,50,000 (2.5 lakh)"),
+        (125_000, "₹1,25,000 (सवा लाख)", "₹1,25,000 (1.25 lakh)"),
+        (175_000, "₹1,75,000 (पौने दो लाख)", "₹1,75,000 (1.75 lakh)"),
+        (350_000, "₹3,50,000 (साढ़े तीन लाख)", "₹3,50,000 (3.5 lakh)"),
+        (200_000, "₹2,00,000 (2 लाख)", "₹2,00,000 (2 lakh)"),
+        (50_000, "₹50,000 (50 हज़ार)", "₹50,000 (50 thousand)"),
+        (10_500, "₹10,500", "₹10,500"),
+        (123_456, "₹1,23,456", "₹1,23,456"),
+        (
+            12_550_000,
+            "₹1,25,50,000 (1 करोड़ 25 लाख 50 हज़ार)",
+            "₹1,25,50,000 (1 crore 25 lakh 50 thousand)",
+        ),
+        (10_000_000, "₹1,00,00,000 (1 करोड़)", "₹1,00,00,000 (1 crore)"),
+        (500, "₹500", "₹500"),
+        (0, "₹0", "₹0"),
+    ],
+)
+def test_amounts_are_confirmed_in_indian_grouping_and_words(value, hindi, english):
+    assert format_amount(value, "hi") == hindi
+    assert format_amount(value, "en") == english
+
+
+@pytest.mark.parametrize("typed, value", AMOUNTS_IN_WORDS)
+def test_the_words_shown_back_read_as_the_same_amount(typed, value):
+    """What we confirm to the citizen parses back to what we stored."""
+    for lang in ("hi", "en"):
+        words = amount_in_words(value, lang)
+        if words:
+            assert parse_amount(words).value == value, (lang, words)
+
+
+def test_the_amount_vocabulary_has_no_word_with_two_meanings():
+    from service_catalogue.validation import _amount_vocabulary
+
+    vocabulary = _amount_vocabulary()  # raises if a spelling means two things
+    assert vocabulary["सात"][1] == 7 and vocabulary["साठ"][1] == 60
+    assert len([v for v in vocabulary.values() if v[0] in ("num", "tens")]) > 150
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000_000))
+def test_any_amount_in_figures_or_our_words_reads_back(value):
+    assert parse_amount(str(value)).value == value
+    assert parse_amount(_rupees_for_test(value)).value == value
+    for lang in ("hi", "en"):
+        words = amount_in_words(value, lang)
+        if words:
+            assert parse_amount(words).value == value, words
+
+
+def _rupees_for_test(value: int) -> str:
+    return format_amount(value, "en").split(" ")[0]
 
 
 def test_amount_minimum():
@@ -599,6 +797,47 @@ def test_numbers(typed, result):
 def test_choices(chooser, typed, expected):
     result = check(chooser, typed, TODAY)
     assert (result.ok, result.value, result.error) == (True, expected, None)
+
+
+PURPOSE = load().services["income_certificate"].field("purpose")
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        # issue 11, defect 4: a choice typed inside a phrase, in all three scripts
+        ("छात्रवृत्ति के लिए", "scholarship"),
+        ("छात्रवृत्ति के लिए चाहिए", "scholarship"),
+        ("मुझे छात्रवृत्ति के लिए चाहिए", "scholarship"),
+        ("scholarship ke liye", "scholarship"),
+        ("chhatravritti ke liye", "scholarship"),
+        ("scholarship ke liye chahiye", "scholarship"),
+        ("for scholarship", "scholarship"),
+        ("for a scholarship", "scholarship"),
+        ("I need it for scholarship", "scholarship"),
+        ("नौकरी के लिए", "job"),
+        ("naukri ke liye", "job"),
+        ("for a job", "job"),
+        ("दाखिले के लिए", "admission"),
+        ("admission ke liye", "admission"),
+        ("for admission", "admission"),
+        ("sarkari yojana ke liye", "welfare_scheme"),
+        ("सरकारी योजना के लिए", "welfare_scheme"),
+        # the tapped row's payload is the choice id
+        ("scholarship", "scholarship"),
+        ("welfare_scheme", "welfare_scheme"),
+    ],
+)
+def test_a_choice_inside_a_phrase_is_understood(typed, expected):
+    result = check(PURPOSE, typed, TODAY)  # type: ignore[arg-type]
+    assert (result.ok, result.value) == (True, expected)
+
+
+@pytest.mark.parametrize(
+    "typed", ["for job and scholarship", "kisi aur kaam ke liye", "for loan", "के लिए"]
+)
+def test_a_phrase_naming_no_single_choice_is_refused(typed):
+    assert check(PURPOSE, typed, TODAY) == Checked(False, error="choice_unknown")  # type: ignore[arg-type]
 
 
 def test_choice_display_follows_the_script_typed():
@@ -688,6 +927,11 @@ ONE_OF_EACH_ERROR = {
     "aadhaar_checksum": (field("aadhaar"), INVALID),
     "amount_format": (INCOME, "bahut"),
     "amount_range": (INCOME, "2 crore"),
+    "amount_negative": (INCOME, "-500"),
+    "amount_ambiguous": (INCOME, "1 ya 2 lakh"),
+    "amount_paise": (INCOME, "500.50"),
+    "amount_monthly": (ANNUAL_INCOME, "20 hazar mahina"),
+    "amount_yearly": (dataclasses.replace(INCOME, id="monthly_income"), "2 lakh saalana"),
     "number_format": (YEARS, "paanch"),
     "number_range": (YEARS, "500"),
     "choice_unknown": (GENDER, "xyz"),
@@ -726,6 +970,26 @@ def test_check_never_raises_and_keeps_its_contract(chooser, typed):
         assert isinstance(result.value, expected_type)
     else:
         assert result.error in ERRORS and result.value is None and result.display == ""
+
+
+AMOUNT_PIECES = st.sampled_from(
+    ["डेढ़", "lakh", "लाख", "50", "-", "ya", "sava", "paune", "hazar", "sau", "and", "a"]
+    + ["half", "1,50,000", "1.5", "₹", "mahina", "twenty", "five", "crore", "0", ".5", "+"]
+    + ["सवा", "साढ़े", "तीन", "k", "L", "/-", "only", "minus", "99999999999", "1,5"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(AMOUNT_PIECES, max_size=8).map(" ".join))
+def test_amount_parser_never_raises_on_amount_like_words(typed):
+    amount = parse_amount(typed)
+    assert (amount.value is None) != (amount.error is None)
+    result = check(ANNUAL_INCOME, typed, TODAY)
+    assert result.ok == (result.error is None)
+    if result.ok:
+        assert isinstance(result.value, int) and 0 <= result.value <= 10_000_000
+    else:
+        assert result.error in ERRORS
 
 
 @settings(max_examples=200, deadline=None)
