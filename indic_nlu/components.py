@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,25 @@ class _MessageProcessor(GraphComponent):
 # Set by our channels (connectors/) on a message that is a button or list payload the
 # bot itself issued; everything else is free text typed by a citizen.
 TRUSTED_PAYLOAD = "trusted_payload"
-_INTENT_PREFIX = "/"
+# "/" and the characters that look like it (fullwidth, division, fraction, big solidus,
+# box-drawing and mathematical diagonals): a font, a keyboard or a normaliser (NFKC
+# turns ／ into /) must not turn typed text into a payload.
+_SLASHES = frozenset("/\uff0f\u2215\u2044\u29f8\u2571\u27cb")
+
+
+def _typed_intent_stripped(text: str) -> str | None:
+    """``text`` without its leading run of slashes, spaces and invisible characters
+    (zero-width spaces and joiners, word joiner, BOM, bidi marks: Unicode category Cf),
+    or None when that run holds no slash (nothing to neutralise)."""
+    start, slash = 0, False
+    while start < len(text):
+        char = text[start]
+        if char in _SLASHES:
+            slash = True
+        elif not (char.isspace() or unicodedata.category(char) == "Cf"):
+            break
+        start += 1
+    return text[start:] if slash else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -75,18 +94,22 @@ class FreeTextGuard(_MessageProcessor):
 
     Rasa reads any text starting with "/" as an intent with confidence 1.0. Only a
     payload our channel vouches for (metadata ``trusted_payload``) keeps that power;
-    typed text loses its leading slashes and goes through the classifier like any other
-    message.
+    typed text loses every leading slash (and look-alike), space, newline and invisible
+    character, so "/ /affirm", "／affirm" or "\\u200b/affirm" go through the classifier
+    like any other message.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if not isinstance(text, str) or not text.strip().startswith(_INTENT_PREFIX):
+            if not isinstance(text, str):
                 continue
             metadata = message.get(METADATA) or {}
-            if not (isinstance(metadata, dict) and metadata.get(TRUSTED_PAYLOAD) is True):
-                message.set(TEXT, text.strip().lstrip(_INTENT_PREFIX).lstrip())
+            if isinstance(metadata, dict) and metadata.get(TRUSTED_PAYLOAD) is True:
+                continue
+            stripped = _typed_intent_stripped(text)
+            if stripped is not None:
+                message.set(TEXT, stripped)
         return messages
 
 
