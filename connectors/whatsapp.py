@@ -422,6 +422,8 @@ class WhatsAppInput(InputChannel):
             return str(described or f"{location.get('latitude')}, {location.get('longitude')}")
         if kind == "unsupported":
             metadata["trusted_payload"] = True
+            # "audio", "sticker", "video", ...: the form answers each in its own words
+            metadata["message_type"] = str(message.get("original_type") or "")
             return "/unsupported_message"
         return str(message.get("text") or "")
 

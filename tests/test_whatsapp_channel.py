@@ -372,6 +372,7 @@ async def test_list_reply_location_and_unsupported(channel):
     assert texts[0] == '/apply_service{"service": "ration_card"}'
     assert texts[1] == "Connaught Place" and rasa.turns[1].metadata["location"]["latitude"] == 28.63
     assert texts[2] == "/unsupported_message"
+    assert rasa.turns[2].metadata["message_type"] == "audio"  # a voice note gets its own reply
 
 
 async def test_a_days_old_retry_is_not_acted_on(channel):
