@@ -19,7 +19,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.api import clients
-from actions.common import call, catalogue, is_skip, lang, latest_attachment, new_key, show_date
+from actions.common import (
+    call,
+    catalogue,
+    is_skip,
+    lang,
+    latest_attachment,
+    new_key,
+    sent_a_file,
+    show_date,
+    upload_error,
+)
 from actions.services import department_buttons, documents_text
 from service_catalogue import Field, Service
 from service_catalogue.validation import check
@@ -42,6 +52,8 @@ DIGRESSIONS = frozenset(
         "csc_decline",
     }
 )
+# document_ref while the form explains a file the channel refused ("refused:too_large")
+REFUSED_PREFIX = "refused:"
 # What our channel sends in place of an Aadhaar number it has verified (Verhoeff) and
 # masked before the text reached Rasa.
 _MASKED_AADHAAR = re.compile(r"^XXXX-XXXX-\d{4}$")
@@ -68,7 +80,28 @@ FORM_SLOTS = (
 
 
 def current_service(tracker: Tracker) -> Service | None:
-    return catalogue().services.get(tracker.get_slot("service") or "")
+    service_id = tracker.get_slot("service") or ""
+    if describes_a_file(tracker):  # the caption's "DL" is not a new application
+        service_id = service_in_progress(tracker) or service_id
+    return catalogue().services.get(service_id)
+
+
+def service_in_progress(tracker: Tracker) -> str | None:
+    """The service whose application the form is filling (its answers say which)."""
+    answers = tracker.get_slot("form_answers")
+    service_id = answers.get("service") if isinstance(answers, dict) else None
+    return str(service_id) if service_id in catalogue().services else None
+
+
+def describes_a_file(tracker: Tracker) -> bool:
+    """A file sent while the form asks for a document: its caption ("my DL front side")
+    describes the file and is never a new request, whatever intent or service the NLU
+    reads in it. The file fills the document and the application carries on."""
+    return (
+        tracker.active_loop_name == "application_form"
+        and tracker.get_slot("requested_slot") == "document_ref"
+        and sent_a_file(tracker)
+    )
 
 
 def answers_of(tracker: Tracker, service: Service) -> dict[str, Any]:
@@ -125,6 +158,9 @@ class ValidateApplicationForm(FormValidationAction):
     async def validate_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        in_progress = service_in_progress(tracker)
+        if in_progress and describes_a_file(tracker):
+            return {"service": in_progress}  # a caption: the answers and documents stay
         language = lang(tracker)
         service = catalogue().services.get(str(value or ""))
         if service is None:
@@ -194,10 +230,15 @@ class ValidateApplicationForm(FormValidationAction):
         attachment = latest_attachment(tracker)
         if attachment:  # a file sent now is the document, whatever its caption says
             return {"document_ref": str(attachment["storage_ref"])}
+        refused = upload_error(tracker)
+        if refused:  # a file was sent but could not be taken: say why, in the form
+            return {"document_ref": f"{REFUSED_PREFIX}{refused}"}
+        text = tracker.latest_message.get("text") or ""
+        if is_skip(text):  # before digressions: "skip" / "छोड़ें" can read as "cancel"
+            return {"document_ref": "skip"}
         if (tracker.latest_message.get("intent") or {}).get("name") in DIGRESSIONS:
             return {}
-        text = tracker.latest_message.get("text") or ""
-        return {"document_ref": "skip" if is_skip(text) else "no-file"}
+        return {"document_ref": "no-file"}
 
     async def validate_document_ref(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -216,6 +257,11 @@ class ValidateApplicationForm(FormValidationAction):
             dispatcher.utter_message(
                 response="utter_document_received", document=document.title(language)
             )
+        elif isinstance(value, str) and value.startswith(REFUSED_PREFIX):
+            # the real reason (damaged on the way, too large, not a photo or PDF), then
+            # the document is asked for again
+            dispatcher.utter_message(response=f"utter_upload_rejected_{upload_error(tracker)}")
+            return {"document_ref": None}
         elif value == "skip" and not document.required:
             documents[document.id] = None
         else:
@@ -303,6 +349,9 @@ class ActionAskFieldValue(Action):
 
 
 class ActionAskDocumentRef(Action):
+    """Asks for the next document; an optional one comes with a Skip button, which the
+    form takes as "leave it out" (``extract_document_ref``)."""
+
     def name(self) -> str:
         return "action_ask_document_ref"
 
@@ -315,10 +364,8 @@ class ActionAskDocumentRef(Action):
         )
         if document is None:
             return []
-        language = lang(tracker)
-        if not document.required:
-            dispatcher.utter_message(response="utter_skip_hint")
-        dispatcher.utter_message(response="utter_ask_document", document=document.title(language))
+        response = "utter_ask_document" if document.required else "utter_ask_document_optional"
+        dispatcher.utter_message(response=response, document=document.title(lang(tracker)))
         return []
 
 

@@ -64,6 +64,27 @@ def latest_attachment(tracker: Tracker) -> dict[str, Any] | None:
     return None
 
 
+def upload_error(tracker: Tracker) -> str | None:
+    """Why our channel refused the file the citizen just sent (None: no file was refused).
+
+    The channel sends a refused file as the trusted payload ``/upload_rejected`` with the
+    reason as entity ``upload_error``; a reason this dialogue has no words for is told as
+    ``download_failed`` ("I could not receive the file, please send it again").
+    """
+    if intent_of(tracker) != "upload_rejected":
+        return None
+    from actions.channel import UPLOAD_ERRORS  # actions.channel imports this module
+
+    error = next(tracker.get_latest_entity_values("upload_error"), None)
+    return error if error in UPLOAD_ERRORS else "download_failed"
+
+
+def sent_a_file(tracker: Tracker) -> bool:
+    """Whether the citizen's last message was a file: stored, or refused by the channel.
+    Its words, if any, are the file's caption: they describe the file."""
+    return latest_attachment(tracker) is not None or upload_error(tracker) is not None
+
+
 def is_skip(text: str | None) -> bool:
     return (text or "").strip().casefold() in SKIP_WORDS
 

@@ -1,9 +1,12 @@
 """Checks on files citizens upload over WhatsApp, before anything stores or uses them.
 
 Only what an application needs is accepted: JPEG and PNG photos (≤ 5 MiB, WhatsApp's
-image limit) and PDF documents (≤ 100 MiB). The declared type is checked against the
-bytes' signature, so a renamed ``.exe`` or an HTML page sent as "PDF" is refused, and the
-sha256 from the (signed) webhook is checked against the downloaded bytes.
+image limit) and PDF documents (≤ 20 MiB: what e-District accepts for one document,
+``backends.edistrict.MAX_DOCUMENT_BYTES``; WhatsApp itself would carry 100 MiB, but a
+file taken here and refused at submission would cost the citizen the whole form).
+The declared type is checked against the bytes' signature, so a renamed ``.exe`` or an
+HTML page sent as "PDF" is refused, and the sha256 from the (signed) webhook is checked
+against the downloaded bytes.
 
 Files are stored under their content hash, never under a name the citizen chose:
 
@@ -41,7 +44,7 @@ __all__ = [
 ALLOWED: dict[str, tuple[str, int]] = {
     "image/jpeg": ("image", 5 * 2**20),
     "image/png": ("image", 5 * 2**20),
-    "application/pdf": ("document", 100 * 2**20),
+    "application/pdf": ("document", 20 * 2**20),
 }
 EXTENSIONS: dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 _SIGNATURES: dict[str, bytes] = {

@@ -218,3 +218,20 @@ def test_store_refuses_names_and_types_it_did_not_derive(
     with pytest.raises(ValueError):
         store(JPEG, tmp_path, sha, mime)
     assert os.listdir(tmp_path) == []
+
+
+def test_limits_match_what_e_district_accepts_and_what_the_citizen_is_told() -> None:
+    """A PDF taken in chat but refused at submission would cost the citizen the whole
+    form; the refusal must name the real limits, in both languages."""
+    import yaml
+
+    from backends.edistrict import MAX_DOCUMENT_BYTES
+
+    assert max(limit for _, limit in ALLOWED.values()) <= MAX_DOCUMENT_BYTES
+    assert ALLOWED["application/pdf"][1] == MAX_DOCUMENT_BYTES == 20 * 2**20
+    domain = yaml.safe_load((Path(__file__).parent.parent / "domain.yml").read_text("utf-8"))
+    texts = [v["text"] for v in domain["responses"]["utter_upload_rejected_too_large"]]
+    assert len(texts) == 2
+    for text in texts:
+        assert f"{ALLOWED['image/jpeg'][1] // 2**20} MB" in text
+        assert f"{ALLOWED['application/pdf'][1] // 2**20} MB" in text
