@@ -128,6 +128,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/grievances/<grievance_id>", grievances.get_grievance),
     ("POST", "/grievances/<grievance_id>/actions", grievances.grievance_action),
     ("POST", "/grievances/<grievance_id>/feedback", grievances.grievance_feedback),
+    ("POST", "/grievances/<grievance_id>/reopen", grievances.grievance_reopen),
     ("POST", "/feedback", grievances.create_feedback),
 ]
 

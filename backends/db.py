@@ -11,6 +11,8 @@ Concurrent writers are made safe by the database, not by the process:
 - webhook event ids and idempotency keys are primary keys.
 
 Times are stored as naive UTC datetimes, read from :data:`clock` (tests shift it).
+Calendar dates a citizen or officer sees (SLA due dates, the year in an id, "today" for
+a date field) are dates in India (IST, UTC+5:30): :func:`ist_date`, :func:`today_ist`.
 Tables gain columns over time: :meth:`Database.create_all` adds the missing ones to an
 existing database (each new column is nullable or has a server default).
 """
@@ -88,6 +90,20 @@ clock = Clock()
 
 def utcnow() -> datetime:
     return clock.now().replace(microsecond=0)
+
+
+#: India Standard Time, UTC+5:30 all year (no daylight saving)
+IST = timedelta(hours=5, minutes=30)
+
+
+def ist_date(moment: datetime) -> date:
+    """The date in India at ``moment`` (naive UTC)."""
+    return (moment + IST).date()
+
+
+def today_ist() -> date:
+    """Today's date in India, by :data:`clock`."""
+    return ist_date(clock.now())
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -443,9 +459,11 @@ def next_number(session: Session, name: str) -> int:
 
 
 def next_id(session: Session, prefix: str, when: datetime) -> str:
-    """``<prefix>-<year>-<6 digits>``, e.g. ``APP-2026-000123``."""
-    number = next_number(session, f"{prefix}-{when.year}")
-    return f"{prefix}-{when.year}-{number:06d}"
+    """``<prefix>-<year>-<6 digits>``, e.g. ``APP-2026-000123``; the year is India's at
+    ``when`` (naive UTC), so 1 January 00:10 IST already counts in the new year."""
+    year = ist_date(when).year
+    number = next_number(session, f"{prefix}-{year}")
+    return f"{prefix}-{year}-{number:06d}"
 
 
 def add_event(

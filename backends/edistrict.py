@@ -28,7 +28,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from backends import certificates, notifications
-from backends.db import Application, Document, add_event, events_of, iso, next_id, utcnow
+from backends.db import (
+    Application,
+    Document,
+    add_event,
+    events_of,
+    iso,
+    ist_date,
+    next_id,
+    today_ist,
+    utcnow,
+)
 from backends.web import (
     LANGUAGES,
     ApiError,
@@ -144,7 +154,7 @@ def set_status(
     if status == "submitted" and app.sla_due is None:
         service = ctx.catalogue.services.get(app.service_id)
         days = service.sla_days if service else 30
-        app.sla_due = (now + timedelta(days=days)).date()
+        app.sla_due = ist_date(now + timedelta(days=days))  # the date in India
     add_event(
         session,
         "application.status_changed",
@@ -178,7 +188,7 @@ def check_fields(service: Service, raw: Any, problems: Problems) -> dict[str, An
     if not isinstance(raw, dict):
         problems.add("fields", "required", "'fields' must be an object of field id -> value.")
         return {}
-    today = date.today()
+    today = today_ist()  # "today" for the citizen, by the service's clock
     values: dict[str, Any] = {}
     for key in raw:
         if service.field(str(key)) is None:

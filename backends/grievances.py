@@ -1,6 +1,8 @@
 """Grievances (modelled on PGMS/CPGRAMS), SLA escalation and citizen feedback.
 
-States ``open → in_progress → resolved → closed`` (closed by the citizen's feedback).
+States ``open → in_progress → resolved → closed`` (closed by the citizen's feedback);
+a citizen who says a resolved grievance was not resolved reopens it (back to
+``in_progress`` if an officer has it, else ``open``, with a new due time).
 Each grievance has a due time: ``GRIEVANCE_SLA_DAYS_BY_DEPARTMENT`` for its department
 if set, else its category's ``sla_days`` in ``service_catalogue/grievances.yml``, else
 ``GRIEVANCE_SLA_DAYS``. When an open or in-progress grievance passes it, the escalator
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 import service_catalogue
 from backends import edistrict
 from backends.config import Settings
-from backends.db import Feedback, Grievance, add_event, events_of, iso, next_id, utcnow
+from backends.db import Feedback, Grievance, add_event, events_of, iso, ist_date, next_id, utcnow
 from backends.web import (
     LANGUAGES,
     ApiError,
@@ -117,7 +119,7 @@ def render(session: Session, g: Grievance) -> dict[str, Any]:
         "status": g.status,
         "escalation_level": g.escalation_level,
         "due_at": iso(g.due_at),
-        "sla_due": iso(g.due_at.date()),
+        "sla_due": iso(ist_date(g.due_at)),  # the date in India
         "assigned_to": g.assigned_to,
         "feedback": (
             {"rating": g.rating, "comment": g.feedback_comment} if g.rating is not None else None
@@ -328,6 +330,33 @@ async def grievance_feedback(request: Request, grievance_id: str) -> HTTPRespons
         g.feedback_comment = comment
         g.closed_at = now
         _set_status(session, g, "closed", "citizen", now, rating=rating)
+        session.flush()
+        return render(session, g)
+
+    return json_response(context(request).db.run(work))
+
+
+async def grievance_reopen(request: Request, grievance_id: str) -> HTTPResponse:
+    """``POST /grievances/{id}/reopen``: the citizen says it was not resolved."""
+    caller = citizen(request)
+    ctx = context(request)
+    body = json_body(request)
+    problems = Problems()
+    comment = problems.text(body, "comment", required=False, max_len=1000)
+    problems.check()
+
+    def work(session: Session) -> dict[str, Any]:
+        g = visible(session, caller, grievance_id)
+        if g.status != "resolved":
+            raise wrong_state("Grievance", g.id, g.status, "reopened (only resolved ones can be)")
+        now = utcnow()
+        g.resolved_at = None
+        g.due_at = now + timedelta(days=sla_days(ctx.settings, g.category, g.department))
+        extra: dict[str, Any] = {"reason": "not_resolved", "due_at": iso(g.due_at)}
+        if comment:
+            extra["comment"] = comment
+        target = "in_progress" if g.assigned_to else "open"
+        _set_status(session, g, target, "citizen", now, **extra)
         session.flush()
         return render(session, g)
 

@@ -5,7 +5,9 @@ Whatever wants to message a citizen (:mod:`backends.outbox` for state changes,
 :func:`enqueue` inside its own transaction; nothing talks to WhatsApp directly.
 
 - :func:`dispatcher` claims due rows with a conditional UPDATE (``claim`` token and a
-  lease, so two backend processes never send the same row), reads the citizen's
+  lease, so two backend processes never send the same row), one row per citizen at a
+  time in queue order (a later message waits while an earlier one is pending, e.g.
+  for a retry: the citizen reads them in the order of the events), reads the citizen's
   preferences immediately before each send, POSTs ``{CHANNEL_URL}/notify`` with
   ``key = "ntf-<id>"`` (the channel sends a key once, so a row re-sent after a crash
   reaches the citizen once) and records the answer: 200 → ``sent``; 422 → ``failed``
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import hashlib
 import json
@@ -27,6 +30,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,8 +38,8 @@ import aiohttp
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
-from sqlalchemy import bindparam, case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from backends.citizens import preference_now
 from backends.db import Database, Notification, Preference, clock, iso
@@ -57,9 +61,10 @@ LEASE = timedelta(minutes=5)
 #: how often outcomes are written while sending
 FLUSH_SECONDS = 0.1
 MAX_ATTEMPTS = 50
-#: broadcast pacing window, with room for jitter between us and the channel, and how far
-#: behind schedule the pacer catches up
-PACING_WINDOW = 1.1
+#: Meta's limit is messages per second per number: the pacer's window (from a send's
+#: answer to the start of the send ``rate`` later), and how far behind its even schedule
+#: the pacer catches up
+PACING_WINDOW = 1.0
 CATCH_UP = 0.1
 #: delivery statuses are pulled for this long after sending
 STATUS_HORIZON = timedelta(days=7)
@@ -221,48 +226,109 @@ class Channel:
             await self._session.close()
 
 
-class Pacer:
-    """At most ``rate`` sends in any :data:`PACING_WINDOW`, on an even schedule; FIFO.
+class _Send:
+    """One paced send: when it started and, once known, when its answer came back."""
 
-    Slots are ``1/rate`` apart on a fixed schedule, so a late wake-up (a busy machine)
-    is caught up by the following sends instead of slowing the whole broadcast, while
-    the log of the last ``rate`` sends keeps any window within the limit.
+    __slots__ = ("started", "answered", "done")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.answered: float | None = None
+        self.done = asyncio.Event()
+
+
+class Pacer:
+    """At most ``rate`` messages reach the channel, and WhatsApp, in any second; FIFO.
+
+    A send counts from the moment it starts until its answer arrives: the channel gets
+    the request, and WhatsApp gets the channel's, somewhere in between. So send
+    ``n + rate`` starts only :data:`PACING_WINDOW` after send ``n`` was answered, and no
+    delay between us and Meta (a busy machine, a slow request, a late wake-up) can put
+    ``rate + 1`` of them in one second. Counting start times alone, as a token bucket
+    does, is not enough: a request held up on its way lands next to the ones sent
+    after it.
+
+    Sends are also spread over the second, ``1/rate`` apart on a fixed schedule, so
+    a late wake-up is caught up (up to :data:`CATCH_UP` behind) instead of slowing the
+    whole broadcast.
     """
 
     def __init__(self, rate: float) -> None:
         self.rate = max(1, int(rate))
-        self.spacing = 1.0 / rate
+        self.spacing = 1.0 / self.rate
         self.next_slot = 0.0
-        self.times: collections.deque[float] = collections.deque(maxlen=self.rate)
+        self.sends: collections.deque[_Send] = collections.deque(maxlen=self.rate)
         self.lock = asyncio.Lock()
         self.senders = asyncio.Semaphore(CONCURRENT_REQUESTS)
 
-    async def wait(self) -> None:
-        async with self.lock:
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for a slot, then hold it while the body of the ``async with`` sends."""
+        send = await self._take()
+        try:
+            yield
+        finally:
+            send.answered = time.monotonic()
+            send.done.set()
+
+    async def _take(self) -> _Send:
+        async with self.lock:  # FIFO: waiters queue on the lock
             while True:
+                free_at = 0.0
+                if len(self.sends) == self.rate:
+                    oldest = self.sends[0]
+                    if oldest.answered is None:
+                        await oldest.done.wait()
+                        continue
+                    free_at = oldest.answered + PACING_WINDOW
                 now = time.monotonic()
                 self.next_slot = max(self.next_slot, now - CATCH_UP)
-                delay = self.next_slot - now
-                if len(self.times) == self.rate:
-                    delay = max(delay, self.times[0] + PACING_WINDOW - now)
+                delay = max(self.next_slot, free_at) - now
                 if delay <= 0:
-                    self.times.append(now)
+                    send = _Send(now)
+                    self.sends.append(send)  # the oldest leaves the window
                     self.next_slot += self.spacing
-                    return
+                    return send
                 await asyncio.sleep(delay)
 
 
 # --------------------------------------------------------------------------- dispatcher
 
 
+def in_line(row: Any) -> Any:
+    """SQL: ``row`` is first in its citizen's queue (no earlier row of the same citizen
+    and stream is still pending: due, waiting for a retry, or being sent by anyone).
+
+    Broadcasts are a stream of their own: a status message never waits behind a paced
+    department broadcast, nor a broadcast behind a status message that is retried.
+    """
+    earlier = aliased(Notification)
+    same_stream = or_(
+        and_(earlier.purpose == "broadcast", row.purpose == "broadcast"),
+        and_(earlier.purpose != "broadcast", row.purpose != "broadcast"),
+    )
+    return ~exists().where(
+        earlier.citizen_id == row.citizen_id,
+        earlier.status == "pending",
+        earlier.id < row.id,
+        same_stream,
+    )
+
+
 def claim_due(session: Session, now: datetime, limit: int) -> list[Notification]:
-    """Take up to ``limit`` due rows for this process (status messages before broadcasts)."""
+    """Take up to ``limit`` due rows for this process (status messages before broadcasts).
+
+    A citizen's messages go out one at a time in the order they were queued (the order
+    of the events): a row is taken only when it is first in its citizen's queue
+    (:func:`in_line`), so "approved" never overtakes "verified", even while "verified"
+    waits for a retry. Different citizens never wait for each other.
+    """
     free = or_(Notification.claimed_until.is_(None), Notification.claimed_until < now)
     due = (Notification.status == "pending", Notification.next_attempt_at <= now, free)
     ids = list(
         session.execute(
             select(Notification.id)
-            .where(*due)
+            .where(*due, in_line(Notification))
             .order_by(
                 case((Notification.purpose == "broadcast", 1), else_=0),
                 Notification.next_attempt_at,
@@ -364,8 +430,7 @@ class Sender:
             pacer = self.pacers.setdefault(
                 str(row.department), Pacer(self.ctx.settings.broadcast_rate)
             )
-            async with pacer.senders:  # the slot is taken right before the send
-                await pacer.wait()
+            async with pacer.senders, pacer.slot():  # held until the channel answers
                 await self._deliver(row)
         except Exception:
             # The claim expires and the row is tried again; the key keeps it single.

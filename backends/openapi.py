@@ -700,6 +700,17 @@ _PATHS: dict[str, Any] = {
             tags=["grievances"],
         )
     },
+    "/grievances/{grievance_id}/reopen": {
+        "post": _op(
+            "The citizen says a resolved grievance was not resolved: back to the department"
+            " (in_progress if assigned, else open) with a new due time",
+            {"200": _json(_ref("Grievance"), "reopened"), **_errors(400, 401, 403, 404, 409)},
+            params=_GRV + _CITIZEN,
+            body=_body(_obj([], comment=_STR)),
+            security=_TOKEN,
+            tags=["grievances"],
+        )
+    },
     "/citizens/{citizen_id}/preferences": {
         "get": _op(
             "Whether the citizen accepts broadcasts and reminders (STOP turns both off)",

@@ -34,7 +34,16 @@ from sqlalchemy.orm import Session
 
 from backends import notifications
 from backends.citizens import preference_of
-from backends.db import Application, Document, Event, Notification, Reminder, iso, utcnow
+from backends.db import (
+    IST,
+    Application,
+    Document,
+    Event,
+    Notification,
+    Reminder,
+    iso,
+    utcnow,
+)
 from backends.web import Context, context, officer
 from service_catalogue import Service
 
@@ -45,7 +54,6 @@ TEMPLATES = {
     "documents_missing": "reminder_documents_missing",
     "certificate_ready": "reminder_certificate_ready",
 }
-IST = timedelta(hours=5, minutes=30)
 QUIET_FROM, QUIET_UNTIL = 21, 8  # hours, IST
 
 

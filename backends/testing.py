@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,12 @@ def running_backend(directory: Path, **overrides: str) -> Iterator[Backend]:
 class FakeChannel:
     """The channel's internal API (``/notify``, ``/statuses``) as the backends see it.
 
-    Records every accepted ``/notify`` body with its receive time; idempotent on
-    ``key`` like the real one. ``down`` answers 503 while true; ``refuse`` maps a
-    template name to a 422 error code; ``statuses`` maps message ids to what
-    ``/statuses`` reports.
+    Records every accepted ``/notify`` body with its receive time, in the order the
+    citizen's phone would show them; idempotent on ``key`` like the real one. ``down``
+    answers 503 while true; ``refuse`` maps a template name to a 422 error code;
+    ``statuses`` maps message ids to what ``/statuses`` reports; ``slow`` maps a
+    template name to seconds WhatsApp takes to accept it; the first try of each message
+    whose template is in ``flaky`` answers 503 (WhatsApp busy, try again).
     """
 
     url: str = ""
@@ -107,6 +110,9 @@ class FakeChannel:
     refuse: dict[str, str] = dataclasses.field(default_factory=dict)
     statuses: dict[str, str] = dataclasses.field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    slow: dict[str, float] = dataclasses.field(default_factory=dict)
+    flaky: set[str] = dataclasses.field(default_factory=set)
+    tried: set[str] = dataclasses.field(default_factory=set)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def to(self, citizen_id: str) -> list[dict[str, Any]]:
@@ -118,6 +124,9 @@ class FakeChannel:
     ) -> tuple[int, dict[str, Any]]:
         if auth != f"Bearer {INTERNAL_TOKEN}":
             return 401, {"error": "unauthorized"}
+        delay = self.slow.get(str(body.get("template")), 0.0)
+        if delay:
+            time.sleep(delay)  # each request has a thread: others go on meanwhile
         with self.lock:
             if path.endswith("/statuses"):
                 return 200, {"statuses": {i: self.statuses.get(i) for i in body["ids"]}}
@@ -128,6 +137,9 @@ class FakeChannel:
                 return 503, {"error": "whatsapp_unavailable", "retry_after": 0}
             if body["template"] in self.refuse:
                 return 422, {"error": self.refuse[body["template"]]}
+            if body["template"] in self.flaky and body["key"] not in self.tried:
+                self.tried.add(body["key"])
+                return 503, {"error": "whatsapp_unavailable", "retry_after": 0}
             if body["key"] not in self.answers:
                 self.received.append((arrived, body))
                 self.answers[body["key"]] = {
@@ -173,6 +185,17 @@ def fake_channel() -> Iterator[FakeChannel]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def set_clock(directory: Path, at: datetime) -> dict[str, str]:
+    """Make the clock of a service started with the returned environment (or already
+    running with ``BACKENDS_CLOCK_OFFSET_FILE = directory / "clock"``) read ``at``
+    (naive UTC) now and run on from there; a running service sees it within 0.05 s."""
+    offset = (at - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds()
+    path = directory / "clock"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(offset))
+    return {"BACKENDS_CLOCK_OFFSET_FILE": str(path)}
 
 
 def channel_settings(channel: FakeChannel, directory: Path) -> dict[str, str]:

@@ -10,16 +10,18 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from backends.testing import SIGNING_KEY, Backend, running_backend
+from backends.testing import SIGNING_KEY, Backend, running_backend, set_clock
 from service_catalogue.validation import verhoeff_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,10 +45,28 @@ INCOME = {  # income_certificate: fee 0, has a PIN and an amount
 }
 
 
+#: The service's clock in this module: 11:30 IST on 15 June 2026, the same date in UTC
+DAY = datetime(2026, 6, 15, 6, 0)
+
+
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory):
-    with running_backend(tmp_path_factory.mktemp("edistrict")) as running:
+    directory = tmp_path_factory.mktemp("edistrict")
+    with running_backend(directory, **set_clock(directory, DAY)) as running:
         yield running
+
+
+@pytest.fixture
+def clock(backend: Backend) -> Iterator[Callable[[datetime], None]]:
+    """Set the service's clock for one test; back to :data:`DAY` afterwards."""
+    directory = backend.storage_dir.parent
+
+    def move(at: datetime) -> None:
+        set_clock(directory, at)
+        time.sleep(0.1)  # the service re-reads the offset every 0.05 s
+
+    yield move
+    move(DAY)
 
 
 def new_citizen() -> str:
@@ -290,7 +310,27 @@ def test_create_is_idempotent_per_key(backend: Backend) -> None:
     # Keys belong to their citizen: the same key elsewhere is a new request.
     assert create(backend, new_citizen(), key="form-1").status_code == 201
     assert create(backend, citizen, key="x" * 101).json()["error"] == "invalid_idempotency_key"
-    assert re.fullmatch(rf"APP-{date.today().year}-\d{{6}}", first.json()["application_id"])
+    assert re.fullmatch(r"APP-2026-\d{6}", first.json()["application_id"])
+
+
+def test_ids_due_dates_and_date_fields_follow_the_calendar_in_india(
+    backend: Backend, clock: Callable[[datetime], None]
+) -> None:
+    """At 01:30 IST on 1 January 2027 it is still 31 December 2026 in UTC: the new
+    application is numbered in 2027, is due 15 days after 1 January, and a date of
+    birth of 1 January 2027 is today (not in the future) while the 2nd is refused."""
+    clock(datetime(2026, 12, 31, 20, 0))
+    citizen = new_citizen()
+    created = create(backend, citizen, fields={**CHARACTER, "date_of_birth": "2027-01-01"})
+    assert created.status_code == 201, created.text
+    app_id = created.json()["application_id"]
+    assert re.fullmatch(r"APP-2027-\d{6}", app_id)
+    for doc in CHARACTER_DOCS:
+        assert attach(backend, citizen, app_id, doc).status_code == 201
+    assert submit(backend, citizen, app_id).json()["sla_due"] == "2027-01-16"
+    tomorrow = create(backend, citizen, fields={**CHARACTER, "date_of_birth": "2027-01-02"})
+    assert tomorrow.status_code == 400
+    assert tomorrow.json()["details"]["fields"] == {"date_of_birth": "date_future"}
 
 
 def test_parallel_creates_get_distinct_ids_and_one_per_key(backend: Backend) -> None:
@@ -332,7 +372,7 @@ def test_fee_free_service_submits_straight_to_submitted(backend: Backend) -> Non
     app = done.json()
     assert app["status"] == "submitted"
     assert app["paid"] is False
-    assert app["sla_due"] == (date.today() + timedelta(days=15)).isoformat()
+    assert app["sla_due"] == "2026-06-30"  # 15 days
     assert [h["status"] for h in app["history"]] == ["draft", "submitted"]
     assert sorted(d["document_id"] for d in app["documents"]) == sorted(CHARACTER_DOCS)
     # A retried submit with its key answers the same; without a key it is a wrong state.
@@ -415,7 +455,7 @@ def test_certificate_download_and_verification(backend: Backend) -> None:
     approved = act(backend, app_id, "approve").json()
     assert approved["status"] == "approved"
     number = approved["certificate_number"]
-    assert re.fullmatch(rf"CERT-{date.today().year}-\d{{6}}", number)
+    assert re.fullmatch(r"CERT-2026-\d{6}", number)
 
     link = requests.get(
         f"{backend.url}/edistrict/applications/{app_id}/certificate",
@@ -450,7 +490,7 @@ def test_certificate_download_and_verification(backend: Backend) -> None:
     assert data["valid"] is True
     assert data["applicant_name"] == "Ravi Kumar"
     assert data["service_id"] == "character_certificate"
-    assert data["issued_on"] == date.today().isoformat()
+    assert data["issued_on"] == "2026-06-15"
 
     signature = token.split(".", 1)[1]
     middle = len(signature) // 2

@@ -3,9 +3,12 @@ and the feedback endpoint, over real HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +16,7 @@ import requests
 from sqlalchemy import update
 
 from backends.db import Database, Grievance
-from backends.testing import Backend, running_backend
+from backends.testing import Backend, running_backend, set_clock
 from service_catalogue.validation import verhoeff_valid
 
 COMPLAINT = {
@@ -25,12 +28,21 @@ COMPLAINT = {
 }
 
 
+#: The service's clock here: 01:30 IST on 8 December 2026, still the 7th in UTC
+NIGHT = datetime(2026, 12, 7, 20, 0)
+
+
+@contextlib.contextmanager
+def pinned_backend(directory: Path, **env: str) -> Iterator[Backend]:
+    with running_backend(directory, **set_clock(directory, NIGHT), **env) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory):
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     # The background escalator stays out of the way: tests call escalate-due themselves.
-    with running_backend(
-        tmp_path_factory.mktemp("grievances"), ESCALATION_INTERVAL_SECONDS="3600"
-    ) as running:
+    directory = tmp_path_factory.mktemp("grievances")
+    with pinned_backend(directory, ESCALATION_INTERVAL_SECONDS="3600") as running:
         yield running
 
 
@@ -76,7 +88,7 @@ def feedback(backend: Backend, citizen: str, grievance_id: str, **body: Any) -> 
 
 
 def make_overdue(backend: Backend, grievance_id: str) -> None:
-    past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
+    past = NIGHT - timedelta(minutes=5)  # the service's clock is at NIGHT or later
     db = Database(backend.db_url)
     db.run(
         lambda s: s.execute(
@@ -97,7 +109,7 @@ def test_register_and_track_a_grievance(backend: Backend) -> None:
     first = register(backend, citizen, key="complaint-1")
     assert first.status_code == 201
     g = first.json()
-    assert g["grievance_id"].startswith(f"GRV-{datetime.now().year}-")
+    assert g["grievance_id"].startswith("GRV-2026-")
     assert len(g["grievance_id"]) == len("GRV-2026-000001")
     assert (g["status"], g["escalation_level"], g["category"], g["department"]) == (
         "open",
@@ -108,9 +120,9 @@ def test_register_and_track_a_grievance(backend: Backend) -> None:
     assert g["location"]["text"] == "Gali 4, Shakarpur"
     # Water complaints have a 3-day SLA (service_catalogue/grievances.yml).
     due = datetime.fromisoformat(g["due_at"].rstrip("Z"))
-    expected = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=3)
-    assert abs((due - expected).total_seconds()) < 60
-    assert g["sla_due"] == g["due_at"][:10]
+    assert timedelta(days=3) <= due - NIGHT < timedelta(days=3, minutes=5)
+    # due 10 December 20:00 UTC, which is 11 December in Delhi: the date shown
+    assert (g["due_at"][:10], g["sla_due"]) == ("2026-12-10", "2026-12-11")
 
     again = register(backend, citizen, key="complaint-1")
     assert again.status_code == 200
@@ -167,9 +179,7 @@ def test_overdue_grievances_escalate_once_per_breach(backend: Backend) -> None:
     g = grievance(backend, citizen, grievance_id)
     assert g["escalation_level"] == 1
     assert g["status"] == "open"
-    assert datetime.fromisoformat(g["due_at"].rstrip("Z")) > datetime.now(timezone.utc).replace(
-        tzinfo=None
-    ) + timedelta(days=2)
+    assert datetime.fromisoformat(g["due_at"].rstrip("Z")) >= NIGHT + timedelta(days=3)
     escalations = [h for h in g["history"] if h["event"] == "escalated"]
     assert [h["escalation_level"] for h in escalations] == [1]
 
@@ -234,6 +244,53 @@ def test_officer_actions_resolve_and_citizen_feedback_closes(backend: Backend) -
     assert mine.count("grievance.status_changed") == 4
 
 
+def reopen(backend: Backend, citizen: str, grievance_id: str, **body: Any) -> requests.Response:
+    return requests.post(
+        f"{backend.url}/grievances/{grievance_id}/reopen",
+        json=body,
+        headers=backend.citizen(citizen),
+        timeout=10,
+    )
+
+
+def test_a_citizen_reopens_a_grievance_that_was_not_resolved(backend: Backend) -> None:
+    citizen = new_citizen()
+    grievance_id = register(backend, citizen).json()["grievance_id"]
+    assert reopen(backend, citizen, grievance_id).status_code == 409  # not resolved yet
+    act(backend, grievance_id, action="assign", officer="je-djb-12")
+    act(backend, grievance_id, action="resolve", message="Pipeline repaired.")
+    assert reopen(backend, new_citizen(), grievance_id).status_code == 404
+
+    reopened = reopen(backend, citizen, grievance_id, comment="Still no water in the lane")
+    assert reopened.status_code == 200, reopened.text
+    g = reopened.json()
+    # back with the officer who had it, due again after the category's 3 days
+    assert (g["status"], g["assigned_to"], g["resolved_at"], g["feedback"]) == (
+        "in_progress",
+        "je-djb-12",
+        None,
+        None,
+    )
+    assert datetime.fromisoformat(g["due_at"].rstrip("Z")) >= NIGHT + timedelta(days=3)
+    last = g["history"][-1]
+    assert (last["event"], last["status"], last["by"], last["reason"], last["comment"]) == (
+        "status_changed",
+        "in_progress",
+        "citizen",
+        "not_resolved",
+        "Still no water in the lane",
+    )
+    assert reopen(backend, citizen, grievance_id).status_code == 409
+    assert feedback(backend, citizen, grievance_id, rating=2).status_code == 409
+    # resolved again, then rated: closed
+    act(backend, grievance_id, action="resolve", message="Valve replaced.")
+    assert feedback(backend, citizen, grievance_id, rating=4).json()["status"] == "closed"
+
+    unassigned = register(backend, citizen).json()["grievance_id"]
+    act(backend, unassigned, action="resolve", message="Done.")
+    assert reopen(backend, citizen, unassigned).json()["status"] == "open"
+
+
 def test_feedback_endpoint(backend: Backend) -> None:
     citizen = new_citizen()
     url = f"{backend.url}/feedback"
@@ -266,7 +323,7 @@ def test_feedback_endpoint(backend: Backend) -> None:
 def test_background_task_escalates_overdue_grievances(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    with running_backend(
+    with pinned_backend(
         tmp_path_factory.mktemp("escalator"), ESCALATION_INTERVAL_SECONDS="0.2"
     ) as backend:
         citizen = new_citizen()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +23,7 @@ from backends.testing import (
     channel_settings,
     fake_channel,
     running_backend,
+    set_clock,
 )
 from tests.test_backends_edistrict import (
     CHARACTER,
@@ -143,6 +144,58 @@ def test_channel_down_retried_with_back_off_then_sent_once(
     assert message["parameters"] == ["Police Character Certificate", app_id, "Photo is blurred"]
 
 
+def verified_then_approved(backend: Backend, channel: FakeChannel, citizens: int) -> list[str]:
+    """Applications of new citizens, each verified and at once approved; returns the
+    citizens once every certificate_issued went out."""
+    people = [new_citizen() for _ in range(citizens)]
+    for citizen in people:
+        app_id = submitted_application(backend, citizen)
+        assert act(backend, app_id, "verify").status_code == 200
+        assert act(backend, app_id, "approve").status_code == 200
+    assert wait_for(
+        lambda: all("certificate_issued" in templates_to(channel, c) for c in people), 20
+    )
+    settle(0.3)
+    return people
+
+
+def test_a_slow_first_message_is_not_overtaken_by_the_next(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    """WhatsApp takes a while to accept "documents verified": "certificate issued",
+    queued a moment later, must still reach the phone after it."""
+    channel.slow["application_documents_verified"] = 0.6
+    try:
+        people = verified_then_approved(backend, channel, 4)
+    finally:
+        channel.slow.clear()
+    for citizen in people:
+        assert templates_to(channel, citizen) == [
+            "application_documents_verified",
+            "certificate_issued",
+        ]
+
+
+def test_a_message_waiting_for_a_retry_holds_back_the_citizens_next_one(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    """The channel answers 503 to the first try of "documents verified": the citizen's
+    "certificate issued" waits for it, while other citizens' messages do not wait."""
+    channel.flaky.add("application_documents_verified")
+    try:
+        people = verified_then_approved(backend, channel, 4)
+    finally:
+        channel.flaky.clear()
+    for citizen in people:
+        assert templates_to(channel, citizen) == [
+            "application_documents_verified",
+            "certificate_issued",
+        ]
+        verified, issued = notifications(backend, citizen_id=citizen)
+        assert (verified["status"], verified["attempts"]) == ("sent", 2)
+        assert issued["sent_at"] >= verified["sent_at"]
+
+
 def test_refused_message_fails_permanently_with_the_channels_code(
     backend: Backend, channel: FakeChannel
 ) -> None:
@@ -193,12 +246,6 @@ def test_status_updates_stop_after_consent_is_withdrawn(
 # --------------------------------------------------------------------------- reminders
 
 
-def set_clock(directory: Path, at: datetime) -> None:
-    """Make the service's clock read ``at`` (UTC) from now on."""
-    offset = (at - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds()
-    (directory / "clock").write_text(str(offset))
-
-
 def reminder_rows(backend: Backend, app_id: str, kind: str) -> list[dict[str, Any]]:
     answer = requests.get(
         f"{backend.url}/reminders",
@@ -216,8 +263,9 @@ def test_fee_reminder_survives_a_restart_and_stops_when_the_citizen_pays(tmp_pat
 
 def fee_reminder_scenario(tmp_path: Path, channel: FakeChannel) -> None:
     settings = channel_settings(channel, tmp_path)
-    # 11:00 IST: daytime, so nothing is held back for quiet hours
-    morning = datetime.now(timezone.utc).replace(tzinfo=None, hour=5, minute=30) + timedelta(days=1)
+    # 11:00 IST on 31 December: daytime, so nothing is held back for quiet hours; the
+    # year ends on the way
+    morning = datetime(2026, 12, 31, 5, 30)
     set_clock(tmp_path, morning)
     citizen, stopper = new_citizen(), new_citizen()
     with running_backend(tmp_path, **settings) as backend:
@@ -234,9 +282,11 @@ def fee_reminder_scenario(tmp_path: Path, channel: FakeChannel) -> None:
         (reminder,) = reminder_rows(backend, app_id, "fee_unpaid")
         # learner_licence overrides the catalogue's default (24 h) with 6 hours
         assert reminder["status"] == "scheduled"
-        # the draft's "documents missing" reminder ended when it was submitted
-        (documents,) = reminder_rows(backend, app_id, "documents_missing")
-        assert (documents["status"], documents["reason"]) == ("cancelled", "acted")
+        # No "documents missing" reminder is left for a submitted draft. Whether the
+        # outbox scheduled one depends on whether its round (every 0.1 s) read the
+        # draft's event before the submission: if it did, it was cancelled.
+        documents = reminder_rows(backend, app_id, "documents_missing")
+        assert [(r["status"], r["reason"]) for r in documents] in ([], [("cancelled", "acted")])
         due = datetime.strptime(reminder["due_at"], "%Y-%m-%dT%H:%M:%SZ")
         assert timedelta(hours=5, minutes=59) <= due - morning <= timedelta(hours=6, minutes=1)
         settle(0.5)
@@ -259,12 +309,71 @@ def fee_reminder_scenario(tmp_path: Path, channel: FakeChannel) -> None:
         assert wait_for(
             lambda: reminder_rows(backend, app_id, "fee_unpaid")[0]["status"] == "cancelled"
         )
-        # two days on, when the second reminder would have been due
-        set_clock(tmp_path, morning + timedelta(days=2, hours=7))
+        # three days on (18:00 IST), when the second fee reminder and a draft's
+        # "documents missing" one would have been due
+        set_clock(tmp_path, morning + timedelta(days=3, hours=7))
         settle()
         assert templates_to(channel, citizen).count("reminder_fee_unpaid") == 1
+        assert "reminder_documents_missing" not in templates_to(channel, citizen)
         (payment,) = [m for m in channel.to(citizen) if m["template"] == "payment_received"]
         assert payment["parameters"][:2] == ["200", app_id]
+
+
+@pytest.mark.parametrize(
+    ("ist", "allowed_ist"),
+    [
+        ("2026-12-04 00:30", "2026-12-04 08:00"),
+        ("2026-12-04 04:15", "2026-12-04 08:00"),
+        ("2026-12-04 07:59", "2026-12-04 08:00"),
+        ("2026-12-04 08:00", "2026-12-04 08:00"),
+        ("2026-12-04 20:59", "2026-12-04 20:59"),
+        ("2026-12-04 21:00", "2026-12-05 08:00"),
+        ("2026-12-04 23:59", "2026-12-05 08:00"),
+        ("2026-12-31 23:59", "2027-01-01 08:00"),
+        ("2027-01-01 00:00", "2027-01-01 08:00"),
+        ("2027-02-28 22:00", "2027-03-01 08:00"),
+    ],
+)
+def test_quiet_hours_are_21_to_8_in_india(tmp_path: Path, ist: str, allowed_ist: str) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    db.create_all()
+    ctx: Any = SimpleNamespace(settings=SimpleNamespace(reminders_per_day=2))
+    india = timedelta(hours=5, minutes=30)
+    now = datetime.fromisoformat(ist) - india
+    allowed = db.run(lambda s: reminders._allowed_at(s, ctx, "c1", now))  # noqa: SLF001
+    assert allowed + india == datetime.fromisoformat(allowed_ist)
+    db.dispose()
+
+
+def test_the_daily_cap_counts_the_day_in_india(tmp_path: Path) -> None:
+    """Two reminders queued at 19:00 and 19:30 UTC on 4 December were sent on India's
+    5 December (00:30 and 01:00 IST): at 10:00 IST on the 5th the cap of two is reached,
+    though by the UTC date they were yesterday's."""
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    db.create_all()
+    ctx: Any = SimpleNamespace(settings=SimpleNamespace(reminders_per_day=2))
+    for n, at in enumerate((datetime(2026, 12, 4, 19, 0), datetime(2026, 12, 4, 19, 30))):
+        db.run(lambda s, n=n, at=at: s.add(reminder_notification(n, at)))
+    ten_ist = datetime(2026, 12, 5, 4, 30)
+    allowed = reminders._allowed_at  # noqa: SLF001 - the policy itself
+    assert db.run(lambda s: allowed(s, ctx, "c1", ten_ist)) == datetime(2026, 12, 6, 2, 30)
+    assert db.run(lambda s: allowed(s, ctx, "c2", ten_ist)) == ten_ist
+    db.dispose()
+
+
+def reminder_notification(n: int, at: datetime) -> Notification:
+    return Notification(
+        dedupe_key=f"cap{n}",
+        citizen_id="c1",
+        purpose="reminder",
+        template="reminder_documents_missing",
+        language="hi",
+        status="sent",
+        attempts=1,
+        next_attempt_at=at,
+        created_at=at,
+        updated_at=at,
+    )
 
 
 def test_reminders_wait_for_daytime_and_a_daily_cap(tmp_path: Path) -> None:
