@@ -1,7 +1,8 @@
 """The channel's internal API (docs/internal-apis.md §2), under /webhooks/whatsapp/internal/.
 
 For the notification outbox (``/notify``, ``/statuses``), the dialogue's erasure
-(``/erase``) and the department dashboard (``/handoff``, ``/send``, ``/handoffs``).
+(``/erase``) and the department dashboard (``/handoff``, ``/send``, ``/handoffs``,
+``/handoffs/expire``; the handoffs themselves are :mod:`connectors.handoffs`).
 Bearer ``WHATSAPP_INTERNAL_TOKEN``; JSON in and out; errors are
 ``{"error": code, "message": text}`` (503 answers add ``retry_after`` seconds).
 
@@ -18,14 +19,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import conversation
 from connectors.graph import SendResult
-from service_catalogue import load as load_catalogue
+from connectors.handoffs import HandoffDesk, HandoffError
 from service_catalogue.templates import Template, TemplateError
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/internal"
 PURPOSES = frozenset({"status", "reminder", "broadcast", "handoff", "csc"})
+#: Why someone other than the holder may end a handoff (``override``)
+OVERRIDE_REASONS = frozenset({"supervisor", "account_disabled"})
 KEY_MAX = 100
 STATUS_IDS_MAX = 500
 TEXT_MAX = 4096
@@ -92,9 +94,10 @@ def _iso(timestamp: float) -> str:
 
 
 class InternalApi:
-    def __init__(self, channel: WhatsAppInput) -> None:
+    def __init__(self, channel: WhatsAppInput, desk: HandoffDesk | None = None) -> None:
         self.channel = channel
         self.store = channel.store
+        self.desk = desk or HandoffDesk(channel)
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -105,8 +108,9 @@ class InternalApi:
             raise ApiError(422, error.code, str(error)) from None
 
     def number_for(self, wa_id: str, department: str, purpose: str) -> str:
-        """A broadcast (and an officer's message) from the department's own number; else
-        the number the citizen last wrote to, the department's number or the main one."""
+        """A broadcast from the department's own number; everything else (handoff notices
+        and officers' replies included) from the number the citizen last wrote to, so it
+        lands in the chat they are in, else the department's number, else the main one."""
         settings = self.channel.settings
         own = settings.department_number(department)
         if purpose == "broadcast":
@@ -117,32 +121,7 @@ class InternalApi:
             return own
         latest = self.store.latest_number(wa_id)
         latest = latest if latest in settings.numbers else None
-        if purpose == "handoff":
-            return own or latest or settings.main_number
         return latest or own or settings.main_number
-
-    def _agent(self) -> Any:
-        agent = self.channel.agent
-        if agent is None:
-            raise ApiError(503, "rasa_unavailable", "the assistant is starting", retry_after=5)
-        return agent
-
-    @staticmethod
-    def _department_name(department: str, language: str) -> str:
-        found = load_catalogue().departments.get(department)
-        return found.title(language) if found is not None else department
-
-    async def _tell(
-        self, wa_id: str, department: str, name: str, values: list[str], language: str
-    ) -> SendResult:
-        number = self.number_for(wa_id, department, "handoff")
-        template = self._template(name, values)
-        result, _ = await self.channel.send_template(
-            number, wa_id, template, language, values, max_retries=1
-        )
-        if not result.ok:
-            logger.warning("internal.handoff.notice_failed template=%s", name)
-        return result
 
     # --- notifications -----------------------------------------------------------------
 
@@ -204,84 +183,52 @@ class InternalApi:
     async def erasure(self, wa_id: str) -> Answer:
         return 200, {"status": self.store.erasure_state(wa_id) or "none"}
 
-    # --- officers ----------------------------------------------------------------------
+    # --- officers (connectors/handoffs.py) ---------------------------------------------
 
-    def _officer(self, body: dict[str, Any]) -> tuple[str, str, str, str]:
-        return (
-            _wa_id(body),
-            _text(body, "officer_id", 100),
-            _text(body, "officer_name", 200),
-            _text(body, "department", 100, required=False),
-        )
+    def _holder(self, body: dict[str, Any]) -> dict[str, str]:
+        return {
+            "officer_id": _text(body, "officer_id", 100),
+            "officer_name": _text(body, "officer_name", 200),
+            "department": _text(body, "department", 100, required=False),
+        }
 
     async def handoff(self, body: dict[str, Any]) -> Answer:
-        wa_id, officer_id, officer_name, department = self._officer(body)
+        wa_id = _wa_id(body)
+        holder = self._holder(body)
         action = body.get("action")
-        if action not in ("take", "release"):
-            raise ApiError(400, "invalid_request", "'action' must be take or release")
-        agent = self._agent()
-        current = self.store.handoff(wa_id)
-        if current is not None and current["officer_id"] != officer_id:
-            raise ApiError(
-                409,
-                "taken_by_other",
-                f"{current['officer_name']} ({current['department']}) has this conversation",
-                officer_name=current["officer_name"],
-            )
-        language = await conversation.language(agent, wa_id)
-        if action == "take":
-            if current is not None:
-                return 200, {"status": "taken"}
-            taken = self.store.take_handoff(wa_id, officer_id, officer_name, department)
-            if taken["officer_id"] != officer_id:  # another officer was a moment faster
-                raise ApiError(409, "taken_by_other", f"{taken['officer_name']} has it")
-            try:
-                await conversation.append(agent, wa_id, [ConversationPaused()])
-            except Exception:
-                self.store.release_handoff(wa_id, officer_id)
-                raise
-            department_name = self._department_name(department, language)
-            await self._tell(
-                wa_id, department, "handoff_started", [officer_name, department_name], language
-            )
-            logger.info("internal.handoff.taken department=%s", department)
-            return 200, {"status": "taken"}
-        if current is not None:
-            await conversation.append(agent, wa_id, [ConversationResumed()])
-            self.store.release_handoff(wa_id, officer_id)
-            await self._tell(wa_id, current["department"], "handoff_ended", [], language)
-            logger.info("internal.handoff.released department=%s", current["department"])
-        return 200, {"status": "released"}
+        if action not in ("take", "release", "reassign"):
+            raise ApiError(400, "invalid_request", "'action' must be take, release or reassign")
+        override = body.get("override", False)
+        reason = body.get("reason") or ("supervisor" if override else "released")
+        if not isinstance(override, bool) or reason not in OVERRIDE_REASONS | {"released"}:
+            raise ApiError(400, "invalid_request", "'override' is a boolean with a known reason")
+        try:
+            if action == "take":
+                status = await self.desk.take(wa_id, holder)
+            elif action == "reassign":
+                by = _text(body, "by", 100)
+                status = await self.desk.reassign(wa_id, holder, by)
+            else:
+                status = await self.desk.release(wa_id, holder["officer_id"], override, reason)
+        except HandoffError as error:
+            raise ApiError(error.status, error.code, str(error), **error.extra) from None
+        return 200, {"status": status}
 
     async def send(self, body: dict[str, Any]) -> Answer:
-        wa_id, officer_id, officer_name, department = self._officer(body)
+        wa_id = _wa_id(body)
+        holder = self._holder(body)
         text = _text(body, "text", TEXT_MAX)
-        agent = self._agent()
-        current = self.store.handoff(wa_id)
-        if current is None or current["officer_id"] != officer_id:
-            raise ApiError(409, "not_in_handoff", "take the conversation over first")
-        department = current["department"]
-        language = await conversation.language(agent, wa_id)
-        values = [self._department_name(department, language), text]
-        number = self.number_for(wa_id, department, "handoff")
-        template = self._template("officer_reply", values)
-        result, _ = await self.channel.send_template(
-            number, wa_id, template, language, values, max_retries=1
-        )
+        try:
+            result = await self.desk.send(wa_id, holder["officer_id"], text)
+        except HandoffError as error:
+            raise ApiError(error.status, error.code, str(error), **error.extra) from None
         if not result.ok:
             raise _unavailable(result) if result.retryable else _refused(result)
-        metadata = {
-            "officer_id": officer_id,
-            "officer_name": current["officer_name"],
-            "department": department,
-            "message_id": result.message_id,
-            "phone_number_id": number,
-        }
-        await conversation.append(agent, wa_id, [BotUttered(text, metadata=metadata)])
         return 200, {"message_id": result.message_id}
 
     async def handoffs(self) -> Answer:
         return 200, {
+            "timeout_seconds": self.desk.timeout,
             "handoffs": [
                 {
                     "wa_id": row["wa_id"],
@@ -289,10 +236,23 @@ class InternalApi:
                     "officer_name": row["officer_name"],
                     "department": row["department"],
                     "since": _iso(row["since"]),
+                    "since_epoch": row["since"],
                 }
                 for row in self.store.all_handoffs()
-            ]
+            ],
         }
+
+    async def expire(self, body: dict[str, Any]) -> Answer:
+        """End the handoffs idle for the timeout as of ``as_of`` (unix seconds; default
+        now): what the sweep does every second, on demand and at a chosen time."""
+        as_of = body.get("as_of")
+        if as_of is not None and (isinstance(as_of, bool) or not isinstance(as_of, int | float)):
+            raise ApiError(400, "invalid_request", "'as_of' must be unix seconds")
+        try:
+            ended = await self.desk.expire(None if as_of is None else float(as_of))
+        except HandoffError as error:
+            raise ApiError(error.status, error.code, str(error), **error.extra) from None
+        return 200, {"expired": ended}
 
 
 def add_internal_routes(blueprint: Blueprint, channel: WhatsAppInput) -> None:
@@ -346,3 +306,13 @@ def add_internal_routes(blueprint: Blueprint, channel: WhatsAppInput) -> None:
     route("/handoff", "POST", lambda _, body: api.handoff(body))
     route("/send", "POST", lambda _, body: api.send(body))
     route("/handoffs", "GET", lambda _, body: api.handoffs())
+    route("/handoffs/expire", "POST", lambda _, body: api.expire(body))
+
+    @blueprint.listener("after_server_start")
+    async def start_handoff_sweep(app: Any, *_: Any) -> None:
+        channel.app = channel.app or app
+        api.desk.start()
+
+    @blueprint.listener("before_server_stop")
+    async def stop_handoff_sweep(*_: Any) -> None:
+        await api.desk.stop()

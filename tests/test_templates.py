@@ -34,8 +34,12 @@ CONTRACT = {
     "department_notice": ["department", "text"],
     "scheme_announcement": ["department", "text"],
     "handoff_started": ["officer_name", "department"],
+    "handoff_started_helpdesk": ["officer_name"],
     "handoff_ended": [],
+    "handoff_expired": [],
+    "handoff_left": [],
     "officer_reply": ["department", "text"],
+    "officer_reply_helpdesk": ["text"],
     "csc_confirmation": ["service", "centre", "code"],
 }
 
