@@ -306,7 +306,7 @@ async def test_asking_for_an_officer_is_flagged_and_answered(monkeypatch):
     )
     messages, events = await run(ActionTalkToHuman(), intent="talk_to_human")
     assert said(messages) == ["utter_officer_monday"]
-    assert slots_of(events) == {"human_requested": True}
+    assert slots_of(events) == {"human_requested": True, "handoff_department": None}
 
 
 # ------------------------------------------------------------------------ CSC confirmation
