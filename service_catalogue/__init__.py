@@ -66,9 +66,10 @@ MIN_FIELDS, MAX_FIELDS = 3, 7
 MIN_CHOICES, MAX_CHOICES = 2, 10
 #: WhatsApp reply-button titles are limited to 20 characters.
 CHOICE_TITLE_MAX = 20
-#: A field's label heads its line in the application summary and on the certificate:
-#: a few words, never the question.
-LABEL_MAX = 40
+#: A field's label heads its line in the application summary and on the certificate: a
+#: few words, never the question. "7. " and the label make one WhatsApp list row (24
+#: characters) when the citizen chooses which answer to change.
+LABEL_MAX = 21
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
