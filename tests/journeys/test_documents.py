@@ -32,6 +32,7 @@ WORDS = {
         "too_large": "too large",
         "damaged": "damaged on the way",
         "need_a_file": "I need a file here",
+        "not_accepted": "not accepted",
     },
     "hi": {
         "hello": "नमस्ते",
@@ -46,8 +47,10 @@ WORDS = {
         "too_large": "बहुत बड़ी",
         "damaged": "रास्ते में ख़राब",
         "need_a_file": "यहाँ मुझे फ़ाइल चाहिए",
+        "not_accepted": "स्वीकार नहीं",
     },
 }
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # hello, consent, the request, 4 answers, 3 documents (one skipped), submit
 MINIMUM = 1 + 1 + 1 + len(ANSWERS) + 3 + 1
 
@@ -109,7 +112,9 @@ def test_a_scanned_multi_page_pdf_fills_the_document_step(citizen):
 
 
 @pytest.mark.parametrize("language", ["hi", "en"])
-def test_an_oversize_file_is_refused_with_the_limit_then_a_good_one_is_taken(citizen, language):
+def test_an_oversize_or_unsupported_file_is_refused_with_the_reason_then_a_good_one_is_taken(
+    citizen, language
+):
     w = WORDS[language]
     phone = citizen()
     renewal_up_to_the_licence(phone, language)
@@ -119,6 +124,11 @@ def test_an_oversize_file_is_refused_with_the_limit_then_a_good_one_is_taken(cit
     assert w["too_large"] in said and "20 MB" in said and "5 MB" in said, shown(replies)
     assert w["need_a_file"] not in said
     assert w["licence"] in replies[-1].text  # asked again: the citizen knows what to send
+    word = b"PK\x03\x04" + bytes(range(256)) * 40  # a Word file, not a photo or PDF
+    replies = phone.attaches(word, DOCX, filename="licence.docx")
+    said = phone.all_text(replies)
+    assert "PDF" in said and w["not_accepted"] in said, shown(replies)
+    assert w["need_a_file"] not in said
     replies = phone.attaches(files.camera_jpeg())
     assert w["received"] in phone.all_text(replies), shown(replies)
 
