@@ -1,7 +1,15 @@
-"""Complaints (grievances), their status, and feedback on the service."""
+"""Complaints (grievances), their status, and feedback on the service.
+
+Feedback about a resolved grievance is linked to it: the "Give feedback" button of the
+resolution notice (and of a resolved grievance's status) names the grievance, and
+feedback typed without a number goes to the citizen's latest grievance awaiting it. The
+citizen first says whether the problem is really solved: yes, they rate it and the
+grievance is closed; no, they say what is still wrong and it is reopened.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +23,7 @@ from actions.common import (
     call,
     catalogue,
     grievance_categories,
+    intent_of,
     is_skip,
     lang,
     latest_user_metadata,
@@ -28,6 +37,25 @@ _DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 MIN_DESCRIPTION = 10
 GRIEVANCE_SLOTS = ("grievance_category", "grievance_description", "grievance_location")
 SHOWN_GRIEVANCES = 5
+#: ``feedback_grievance`` when the feedback is about the service in general, and when
+#: the named grievance takes no feedback (already rated, not resolved yet)
+GENERAL, NOT_DUE = "-", "not_due"
+_NO_WORDS = ("nahi", "nahin", "nhi", "नहीं", "नही", "no", "not", "abhi bhi", "अभी भी", "still")
+_YES_WORDS = (
+    "haan",
+    "han",
+    "haa",
+    "हां",
+    "yes",
+    "ji",
+    "जी",
+    "solved",
+    "ho gaya",
+    "ho gayi",
+    "हो गया",
+    "हो गई",
+)
+_SEPARATORS = re.compile(r"[\s,.!?।]+")
 
 
 def match_category(text: str) -> str | None:
@@ -168,10 +196,26 @@ def say_grievance(
         category=title,
         sla_due=show_date(grievance.get("sla_due")),
         message=message or "",
+        # a resolved one asks whether the problem is solved (its feedback button)
+        feedback_payload=feedback_payload(grievance.get("grievance_id")),
     )
     level = int(grievance.get("escalation_level") or 0)
     if level and grievance.get("status") in ("open", "in_progress"):
         dispatcher.utter_message(response="utter_grievance_escalated", level=level)
+
+
+def grievance_id_from(tracker: Tracker) -> str | None:
+    """The grievance number in the latest message, as ``GRV-YYYY-NNNNNN``."""
+    for value in tracker.get_latest_entity_values("grievance_id"):
+        match = _GRIEVANCE_ID.search(str(value))
+        if match:
+            return f"GRV-{match.group(1)}-{match.group(2)}"
+    return None
+
+
+def feedback_payload(grievance_id: object) -> str:
+    """What the "Give feedback" button about this grievance sends (as the notice's)."""
+    return "/give_feedback" + json.dumps({"grievance_id": str(grievance_id)})
 
 
 class ActionGrievanceStatus(Action):
@@ -183,11 +227,7 @@ class ActionGrievanceStatus(Action):
     ) -> list[dict[str, Any]]:
         language = lang(tracker)
         api = clients().grievance
-        grievance_id = None
-        for value in tracker.get_latest_entity_values("grievance_id"):
-            match = _GRIEVANCE_ID.search(str(value))
-            if match:
-                grievance_id = f"GRV-{match.group(1)}-{match.group(2)}"
+        grievance_id = grievance_id_from(tracker)
         if grievance_id:
             result = await call(api.get, citizen_id=tracker.sender_id, grievance_id=grievance_id)
             if result.ok:
@@ -211,14 +251,109 @@ class ActionGrievanceStatus(Action):
         return []
 
 
+async def grievance_for_feedback(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
+    """The grievance this feedback is about: the one the message names (the button of
+    its resolution notice), else the citizen's most recently resolved one that awaits
+    feedback; :data:`GENERAL` for none, :data:`NOT_DUE` (after saying why) when the
+    named one takes no feedback."""
+    api = clients().grievance
+    named = grievance_id_from(tracker)
+    if named:
+        found = await call(api.get, citizen_id=tracker.sender_id, grievance_id=named)
+        status = found.data.get("status") if found.ok else None
+        if status == "resolved":
+            return named
+        if status is None:  # not theirs, or the backend did not answer: general feedback
+            return GENERAL
+        response = "utter_grievance_already_rated" if status == "closed" else None
+        dispatcher.utter_message(
+            response=response or "utter_grievance_not_resolved_yet", grievance_id=named
+        )
+        return NOT_DUE
+    listed = await call(api.list, citizen_id=tracker.sender_id)
+    if not listed.ok:
+        return GENERAL
+    resolved = [g for g in listed.data.get("grievances") or [] if g.get("status") == "resolved"]
+    if not resolved:
+        return GENERAL
+    latest = max(resolved, key=lambda g: (str(g.get("resolved_at") or ""), g["grievance_id"]))
+    return str(latest["grievance_id"])
+
+
+def linked_grievance(tracker: Tracker) -> str | None:
+    value = tracker.get_slot("feedback_grievance")
+    return None if value in (None, GENERAL, NOT_DUE) else str(value)
+
+
 class ValidateFeedbackForm(FormValidationAction):
+    """Rating and comment; about a resolved grievance, first whether it is solved."""
+
     def name(self) -> str:
         return "validate_feedback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        grievance = tracker.get_slot("feedback_grievance")
+        if grievance == NOT_DUE:
+            return ["feedback_grievance"]  # nothing to ask
+        if grievance in (None, GENERAL):
+            return ["feedback_grievance", "feedback_rating", "feedback_comment"]
+        if tracker.get_slot("grievance_solved") is False:
+            return ["feedback_grievance", "grievance_solved", "feedback_comment"]
+        return ["feedback_grievance", "grievance_solved", "feedback_rating", "feedback_comment"]
+
+    async def extract_feedback_grievance(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Decided once, when the form starts (nothing is requested yet); a value left
+        from an earlier, cancelled feedback is not reused."""
+        if tracker.get_slot("requested_slot") and tracker.get_slot("feedback_grievance"):
+            return {}
+        grievance = await grievance_for_feedback(dispatcher, tracker)
+        return {
+            "feedback_grievance": grievance,
+            "grievance_solved": None,
+            "feedback_rating": None,
+            "feedback_comment": None,
+        }
+
+    async def validate_feedback_grievance(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"feedback_grievance": value}  # decided by extract_feedback_grievance
+
+    async def validate_grievance_solved(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The Yes/No buttons, or typed: "haan ho gaya", "नहीं, अभी भी पानी नहीं", ..."""
+        if value is None:  # cleared as the form starts
+            return {"grievance_solved": None}
+        intent = intent_of(tracker)
+        text = normalize(str(value or "")).text.casefold()
+        words = [w for w in _SEPARATORS.split(text) if w]
+        phrase = " ".join(words)
+
+        def says(vocabulary: tuple[str, ...]) -> bool:
+            return any(w in words or (" " in w and w in phrase) for w in vocabulary)
+
+        if intent == "deny" or says(_NO_WORDS):  # "हल नहीं हुआ": the "no" decides
+            return {"grievance_solved": False}
+        if intent == "affirm" or says(_YES_WORDS):
+            return {"grievance_solved": True}
+        dispatcher.utter_message(response="utter_answer_yes_or_no")
+        return {"grievance_solved": None}
 
     async def validate_feedback_rating(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = re.findall(r"[1-5]", str(value or "").translate(_DIGITS))
+        if value is None:  # cleared as the form starts
+            return {"feedback_rating": None}
+        digits = re.findall(r"[1-5]", str(value).translate(_DIGITS))
         if len(set(digits)) != 1:
             dispatcher.utter_message(response="utter_invalid_rating")
             return {"feedback_rating": None}
@@ -227,30 +362,106 @@ class ValidateFeedbackForm(FormValidationAction):
     async def validate_feedback_comment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = " ".join(str(value or "").split())[:1000]
+        if value is None:  # cleared as the form starts
+            return {"feedback_comment": None}
+        text = " ".join(str(value).split())[:1000]
         return {"feedback_comment": "-" if is_skip(text) else text}
 
 
+class ActionAskFeedbackRating(Action):
+    def name(self) -> str:
+        return "action_ask_feedback_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        grievance = linked_grievance(tracker)
+        if grievance:
+            dispatcher.utter_message(response="utter_ask_grievance_rating", grievance_id=grievance)
+        else:
+            dispatcher.utter_message(response="utter_ask_feedback_rating")
+        return []
+
+
+class ActionAskFeedbackComment(Action):
+    def name(self) -> str:
+        return "action_ask_feedback_comment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        grievance = linked_grievance(tracker)
+        if grievance and tracker.get_slot("grievance_solved") is False:
+            dispatcher.utter_message(
+                response="utter_ask_grievance_still_wrong", grievance_id=grievance
+            )
+        else:
+            dispatcher.utter_message(response="utter_ask_feedback_comment")
+        return []
+
+
+FEEDBACK_SLOTS = ("feedback_rating", "feedback_comment", "feedback_grievance", "grievance_solved")
+
+
 class ActionSendFeedback(Action):
+    """General feedback to ``POST /feedback``; about a grievance: rated and closed, or
+    reopened when the citizen says the problem is not solved."""
+
     def name(self) -> str:
         return "action_send_feedback"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        reset = [SlotSet(slot, None) for slot in FEEDBACK_SLOTS]
+        if tracker.get_slot("feedback_grievance") == NOT_DUE:
+            return reset  # already told why there is nothing to record
         comment = tracker.get_slot("feedback_comment")
-        result = await call(
-            clients().feedback.send,
-            citizen_id=tracker.sender_id,
-            rating=int(tracker.get_slot("feedback_rating") or 0),
-            comment=None if comment in (None, "-") else comment,
-            application_id=None,
-            language=lang(tracker),
-        )
-        dispatcher.utter_message(
-            response="utter_feedback_thanks" if result.ok else "utter_backend_unavailable"
-        )
-        return [SlotSet("feedback_rating", None), SlotSet("feedback_comment", None)]
+        comment = None if comment in (None, "-") else str(comment)
+        rating = int(tracker.get_slot("feedback_rating") or 0)
+        grievance = linked_grievance(tracker)
+        api = clients().grievance
+        if grievance and tracker.get_slot("grievance_solved") is False:
+            result = await call(
+                api.reopen, citizen_id=tracker.sender_id, grievance_id=grievance, comment=comment
+            )
+            if result.ok:
+                dispatcher.utter_message(
+                    response="utter_grievance_reopened",
+                    grievance_id=grievance,
+                    sla_due=show_date(result.data.get("sla_due")),
+                )
+        elif grievance:
+            result = await call(
+                api.feedback,
+                citizen_id=tracker.sender_id,
+                grievance_id=grievance,
+                rating=rating,
+                comment=comment,
+            )
+            if result.ok:
+                dispatcher.utter_message(
+                    response="utter_grievance_closed", grievance_id=grievance, rating=rating
+                )
+        else:
+            result = await call(
+                clients().feedback.send,
+                citizen_id=tracker.sender_id,
+                rating=rating,
+                comment=comment,
+                application_id=None,
+                language=lang(tracker),
+            )
+            if result.ok:
+                dispatcher.utter_message(response="utter_feedback_thanks")
+        if not result.ok and grievance and result.error == "conflict":
+            # rated or reopened meanwhile (a second tap, another device)
+            dispatcher.utter_message(
+                response="utter_grievance_already_rated", grievance_id=grievance
+            )
+        elif not result.ok:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+        return reset
 
 
 class ActionRetrySubmission(Action):

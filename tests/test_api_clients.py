@@ -220,6 +220,15 @@ CALLS: list[tuple[str, Call, str, str, dict[str, Any] | None, bool, bool]] = [
         False,
     ),
     (
+        "grievance",
+        lambda c: c.reopen(CITIZEN, "GRV-2026-000001", "abhi bhi pani nahi aa raha"),
+        "POST",
+        "/grievances/GRV-2026-000001/reopen",
+        {"comment": "abhi bhi pani nahi aa raha"},
+        False,
+        False,
+    ),
+    (
         "feedback",
         lambda c: c.send(CITIZEN, 5, "bahut accha", APP, "hi"),
         "POST",

@@ -80,6 +80,20 @@ class GrievanceClient(BaseClient):
             path_params={"grievance_id": grievance_id},
         )
 
+    def reopen(self, citizen_id: str, grievance_id: str, comment: str | None = None) -> ApiResult:
+        """The citizen says a resolved grievance was not resolved: back to the department
+        with a new due time (``open`` or ``in_progress``); 409 unless resolved."""
+        body: dict[str, Any] = {}
+        if comment:
+            body["comment"] = redact_strings(comment)
+        return self._request(
+            "POST",
+            _GRIEVANCE + "/reopen",
+            citizen_id=citizen_id,
+            json=body,
+            path_params={"grievance_id": grievance_id},
+        )
+
 
 class FeedbackClient(BaseClient):
     """``POST /feedback`` (served with the grievance system)."""
