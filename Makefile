@@ -30,7 +30,9 @@ venv:
 train: venv
 	$(BIN)/rasa train --fixed-model-name delhi-sewa --out models --quiet
 
+# the backends draw certificates with Debian's Noto fonts (scripts/system_packages.sh)
 run: train
+	scripts/system_packages.sh
 	$(BIN)/python -m scripts.run
 
 lint: venv
@@ -45,6 +47,7 @@ validate: venv
 
 unit: train
 	$(BIN)/python -m scripts.browser
+	scripts/system_packages.sh
 	$(BIN)/pytest -q
 
 stories: train
@@ -63,6 +66,13 @@ bench-load: train
 # starts its own throw-away PostgreSQL cluster and Redis (installs them if missing).
 bench-load-prod: train
 	$(BIN)/python -m bench.load --production --workers 1,2 --rate 80 --seconds 30
+
+# The time-sensitive tests at fixed clock times (00:30 ... 23:59 IST, 22:45 UTC, 31
+# December, 1 January) with libfaketime; too slow for `make test`, which runs the
+# in-process clock-pinned tests. Report: results/time-matrix.md.
+.PHONY: test-clock
+test-clock: venv
+	scripts/time_matrix.sh
 
 # The production-profile tests alone; `make test` runs them too (pytest collects tests/).
 test-prod: train

@@ -15,27 +15,22 @@ import base64
 import hashlib
 import hmac
 import html
-import io
 import logging
 import os
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import qrcode
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
 from sanic import Request
 from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backends import certificate_pdf
 from backends.config import CERTIFICATE_LINK_SECONDS, Settings
-from backends.db import Application, add_event, iso, next_id, utcnow
+from backends.db import Application, add_event, iso, ist_date, next_id, utcnow
 from backends.web import ApiError, Context, context, page
 from service_catalogue import Catalogue, Service
 
@@ -91,67 +86,22 @@ def applicant_name(service: Service, fields: dict[str, Any]) -> str:
     return ""
 
 
-def _label(field_id: str) -> str:
-    return field_id.replace("_", " ").capitalize()
-
-
-def _display(service: Service, field_id: str, value: Any) -> str:
-    field = service.field(field_id)
-    if field is not None and field.type == "choice":
-        choice = field.choice(str(value))
-        if choice is not None:
-            return choice.title("en")
-    return str(value)
-
-
 def render_pdf(settings: Settings, catalogue: Catalogue, app: Application) -> bytes:
+    """The bilingual certificate PDF of an approved application (backends/certificate_pdf.py)."""
     service = catalogue.services[app.service_id]
-    department = catalogue.departments[service.department]
-    number = app.certificate_number
-    assert number is not None and app.issued_at is not None
-    out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4, pageCompression=0)
-    pdf.setTitle(f"{service.title('en')} {number}")
-    width, height = A4
-    y = height - 30 * mm
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawCentredString(width / 2, y, "Government of National Capital Territory of Delhi")
-    y -= 8 * mm
-    pdf.setFont("Helvetica", 12)
-    pdf.drawCentredString(width / 2, y, department.title("en"))
-    y -= 14 * mm
-    pdf.setFont("Helvetica-Bold", 18)
-    pdf.drawCentredString(width / 2, y, service.title("en"))
-    y -= 14 * mm
-    rows = [
-        ("Certificate number", number),
-        ("Issue date", app.issued_at.date().isoformat()),
-        ("Application", app.id),
-        ("Applicant", applicant_name(service, app.fields)),
-    ]
-    rows += [(_label(k), _display(service, k, v)) for k, v in app.fields.items()]
-    for label, value in rows:
-        pdf.setFont("Helvetica-Bold", 11)
-        pdf.drawString(25 * mm, y, label)
-        pdf.setFont("Helvetica", 11)
-        pdf.drawString(75 * mm, y, value[:80])
-        y -= 7 * mm
-    url = verify_url(settings, number)
-    qr = qrcode.QRCode(border=2)
-    qr.add_data(url)
-    qr.make(fit=True)
-    png = io.BytesIO()
-    qr.make_image().save(png)
-    png.seek(0)
-    size = 45 * mm
-    pdf.drawImage(ImageReader(png), width - 25 * mm - size, 25 * mm, size, size)
-    pdf.setFont("Helvetica", 9)
-    pdf.drawString(25 * mm, 35 * mm, "Scan the QR code or open this address to check that")
-    pdf.drawString(25 * mm, 30 * mm, "this certificate is genuine:")
-    pdf.drawString(25 * mm, 20 * mm, url)
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
+    assert app.certificate_number is not None and app.issued_at is not None
+    return certificate_pdf.render(
+        certificate_pdf.Certificate(
+            service=service,
+            department=catalogue.departments[service.department],
+            number=app.certificate_number,
+            application_id=app.id,
+            fields=app.fields,
+            issued_at=app.issued_at,
+            applied_at=app.created_at,
+            verify_url=verify_url(settings, app.certificate_number),
+        )
+    )
 
 
 def write_pdf(ctx: Context, app: Application) -> Path:
@@ -253,8 +203,13 @@ def check(ctx: Context, token: str) -> dict[str, Any]:
         "service_name": dict(service.name),
         "department": dict(ctx.catalogue.departments[service.department].name),
         "applicant_name": applicant_name(service, app.fields),
-        "issued_on": app.issued_at.date().isoformat(),
+        "issued_on": ist_date(app.issued_at).isoformat(),
     }
+
+
+def date_shown(iso_date: str) -> str:
+    """``2026-11-24`` as the certificate prints it: ``24/11/2026``."""
+    return certificate_pdf.day(date.fromisoformat(iso_date))
 
 
 async def verify(request: Request, token: str) -> HTTPResponse:
@@ -279,13 +234,15 @@ async def verify(request: Request, token: str) -> HTTPResponse:
         ),
         ("Certificate number · प्रमाण पत्र संख्या", e(result["certificate_number"])),
         ("Name of the applicant · आवेदक का नाम", e(result["applicant_name"])),
-        ("Issue date · जारी करने की तिथि", e(result["issued_on"])),
+        # as printed on the certificate (DD/MM/YYYY)
+        ("Issue date · जारी करने की तिथि", e(date_shown(result["issued_on"]))),
         (
             "Issued by · जारीकर्ता",
             f"{e(result['department']['en'])}<br>{e(result['department']['hi'])}",
         ),
     ]
-    table = "".join(f"<tr><td>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows)
+    # A service without a person's name field (a licence renewal) has no name row.
+    table = "".join(f"<tr><td>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows if v)
     return page(
         "Genuine · असली",
         '<h1 class="ok">&#10004; Genuine · असली</h1>'
