@@ -25,6 +25,7 @@ from actions.common import (
     is_skip,
     lang,
     latest_attachment,
+    latest_user_metadata,
     new_key,
     sent_a_file,
     show_date,
@@ -32,7 +33,7 @@ from actions.common import (
 )
 from actions.services import department_buttons, documents_text
 from service_catalogue import Field, Service
-from service_catalogue.validation import check
+from service_catalogue.validation import check, format_amount
 
 MAX_FAILURES = 3
 _DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
@@ -50,8 +51,22 @@ DIGRESSIONS = frozenset(
         "data_summary",
         "csc_confirm",
         "csc_decline",
+        "choose_language",
     }
 )
+# What the citizen sent instead of typing an answer, by the Cloud API message type the
+# channel reports for a message it cannot read (metadata ``message_type``).
+_UNREADABLE_KINDS = {"audio": "voice", "voice": "voice", "sticker": "sticker", "video": "video"}
+# ... and the reply to each at a form question, before the question is asked again
+_NOT_TYPED_REPLIES = {
+    "voice": "utter_field_not_typed_voice",
+    "sticker": "utter_field_not_typed_sticker",
+    "video": "utter_field_not_typed_video",
+    "unreadable": "utter_field_not_typed_unreadable",
+    "location": "utter_field_not_typed_location",
+    "file": "utter_field_not_typed_file",
+    "wordless": "utter_field_not_typed_wordless",
+}
 # document_ref while the form explains a file the channel refused ("refused:too_large")
 REFUSED_PREFIX = "refused:"
 # What our channel sends in place of an Aadhaar number it has verified (Verhoeff) and
@@ -132,6 +147,39 @@ def check_answer(field: Field, text: str) -> tuple[bool, Any, str, str | None]:
     return checked.ok, checked.value, checked.display, checked.error
 
 
+def shown_answer(field: Field, value: Any, display: Any, language: str) -> str:
+    """An answer as the citizen reads it back, in their current language: a choice by
+    its title, an amount as "₹1,50,000 (डेढ़ लाख)", anything else as it was checked."""
+    if value is None:
+        return str(display or "-")
+    if field.type == "choice":
+        choice = field.choice(str(value))
+        if choice is not None:
+            return choice.title(language)
+    if field.type == "amount" and isinstance(value, int):
+        return format_amount(value, language)
+    return str(display if display not in (None, "") else value)
+
+
+def not_typed(tracker: Tracker) -> str | None:
+    """What the citizen sent instead of typing words, or None for a typed message:
+    ``voice``, ``sticker``, ``video`` or ``unreadable`` (what the channel could not read),
+    ``location``, ``file`` (a file, taken or refused) or ``wordless`` (only emoji or
+    punctuation, such as 🙏)."""
+    metadata = latest_user_metadata(tracker)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "unsupported_message":
+        return _UNREADABLE_KINDS.get(str(metadata.get("message_type") or ""), "unreadable")
+    if metadata.get("location"):
+        return "location"
+    if metadata.get("attachment") or intent == "upload_rejected":
+        return "file"
+    text = str(tracker.latest_message.get("text") or "")
+    if text.strip() and not any(c.isalnum() for c in text):
+        return "wordless"
+    return None
+
+
 class ValidateApplicationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_application_form"
@@ -189,6 +237,34 @@ class ValidateApplicationForm(FormValidationAction):
             "application_confirmed": None,
         }
 
+    async def extract_field_value(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """What counts as an answer beyond the domain's ``from_text`` mapping.
+
+        * A choice named by the message (a tapped row's payload is the choice id,
+          "छात्रवृत्ति के लिए" names one) answers the question whatever intent the NLU
+          reads in it: "scholarship" is also a service, but here it is the purpose.
+        * A voice note, sticker, location, file or a lone emoji is passed on to
+          ``validate_field_value``, which answers it in kind and asks again.
+        * Anything else with a rule of its own (DIGRESSIONS, including a language
+          switch) is left to that rule: nothing is stored.
+        """
+        if tracker.get_slot("requested_slot") != "field_value":
+            return {}
+        service = current_service(tracker)
+        field = next_field(service, answers_of(tracker, service)) if service else None
+        if field is None:
+            return {}
+        text = str(tracker.latest_message.get("text") or "")
+        kind = not_typed(tracker)
+        if kind is not None:
+            return {"field_value": text or kind}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if field.type == "choice" and intent != "cancel" and check_answer(field, text)[0]:
+            return {"field_value": text}
+        return {}
+
     async def validate_field_value(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -199,9 +275,19 @@ class ValidateApplicationForm(FormValidationAction):
         field = next_field(service, answers)
         if field is None:
             return {"field_value": "done"}
+        language = lang(tracker)
         text = str(value or "")
+        kind = not_typed(tracker)
         if field.optional and is_skip(text):
             ok, stored, shown, error = True, None, "-", None
+        elif kind is not None:
+            # not an answer, and not a mistake either: say so in kind, ask again
+            if kind == "location" and field.type == "address":
+                response = "utter_field_location_for_address"
+            else:
+                response = _NOT_TYPED_REPLIES[kind]
+            dispatcher.utter_message(response=response, label=field.label(language))
+            return {"field_value": None}
         else:
             ok, stored, shown, error = check_answer(field, text)
         if not ok:
@@ -210,6 +296,11 @@ class ValidateApplicationForm(FormValidationAction):
             if failures >= MAX_FAILURES:
                 dispatcher.utter_message(response="utter_offer_human")
             return {"field_value": None, "form_failures": failures}
+        if field.type == "amount" and isinstance(stored, int):
+            # read back in Indian grouping and words: a lakh too many shows at once
+            dispatcher.utter_message(
+                response="utter_amount_noted", amount=format_amount(stored, language)
+            )
         answers = {
             "service": service.id,
             "values": {**answers["values"], field.id: stored},
@@ -381,7 +472,7 @@ class ActionAskEditField(Action):
             return []
         language = lang(tracker)
         buttons = [
-            {"title": f"{i}. {field.ask(language)}", "payload": field.id}
+            {"title": f"{i}. {field.label(language)}", "payload": field.id}
             for i, field in enumerate(service.fields, start=1)
         ]
         dispatcher.utter_message(response="utter_ask_edit_field", buttons=buttons)
@@ -400,8 +491,10 @@ class ActionAskApplicationConfirmed(Action):
             return []
         language = lang(tracker)
         answers = answers_of(tracker, service)
+        values, display = answers["values"], answers["display"]
         lines = [
-            f"• {field.ask(language)} {answers['display'].get(field.id, '-')}"
+            f"• {field.label(language)}: "
+            f"{shown_answer(field, values.get(field.id), display.get(field.id), language)}"
             for field in service.fields
         ]
         documents = tracker.get_slot("form_documents") or {}
