@@ -32,7 +32,7 @@ train: venv
 
 # the backends draw certificates with Debian's Noto fonts (scripts/system_packages.sh)
 run: train
-	scripts/system_packages.sh
+	scripts/system_packages.sh --runtime
 	$(BIN)/python -m scripts.run
 
 lint: venv

@@ -1,29 +1,30 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project's tests and services need, only those missing:
-#   fonts-noto-core      Noto Sans + Noto Sans Devanagari: the certificate's fonts
-#   libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0
-#                        WeasyPrint's text layout and shaping (Pango + HarfBuzz), font subsetting
+#   fonts-noto-core      Noto Sans + Noto Sans Devanagari: the certificate PDF's fonts
+#                        (backends/certificate_pdf.py; fpdf2 + uharfbuzz need nothing else)
 #   poppler-utils        pdftotext / pdffonts / pdftoppm: tests read certificates back
 #   tesseract-ocr, tesseract-ocr-eng, tesseract-ocr-hin
 #                        tests OCR the rasterised certificate in Hindi and English
 #   zbar-tools           zbarimg: the journey test decodes the certificate's QR code
 #   libfaketime          time-of-day tests run at fixed clock times
 # Runs `apt-get update` once, and only when something is missing; needs root (CI is).
-# Usage: scripts/system_packages.sh [--check]
+# Usage: scripts/system_packages.sh [--runtime] [--check]
+#   --runtime  only what the running services need (`make run`): the fonts
+#   --check    install nothing; exit 1 naming what is missing
 set -euo pipefail
 
-PACKAGES=(
-  fonts-noto-core
-  libpango-1.0-0
-  libpangoft2-1.0-0
-  libharfbuzz-subset0
-  poppler-utils
-  tesseract-ocr
-  tesseract-ocr-eng
-  tesseract-ocr-hin
-  zbar-tools
-  libfaketime
-)
+RUNTIME=(fonts-noto-core)
+TESTS=(poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin zbar-tools libfaketime)
+
+check_only=false
+PACKAGES=("${RUNTIME[@]}" "${TESTS[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) PACKAGES=("${RUNTIME[@]}") ;;
+    --check) check_only=true ;;
+    *) echo "usage: $0 [--runtime] [--check]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -34,7 +35,7 @@ done
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
-if [[ "${1:-}" == "--check" ]]; then
+if $check_only; then
   echo "system packages missing: ${missing[*]}" >&2
   exit 1
 fi
