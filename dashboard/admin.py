@@ -1,12 +1,16 @@
 """Users page (administrators): list accounts, create one, disable/enable it, set a new
-password. The same functions as ``python -m dashboard.users``; every change audited."""
+password. The same functions as ``python -m dashboard.users``; every change audited.
+Disabling an account ends its handoffs at once (``dashboard/handoffs.py``): the citizens
+it was answering get the assistant back."""
 
 from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
+from dashboard.conversations import live
 from dashboard.db import ROLES as ALL_ROLES
+from dashboard.handoffs import release_disabled
 from dashboard.users import UserError, all_users, create_user, set_disabled, set_password
 from dashboard.web import PAGE_ROLES, Route, audit, context, form, query, render, require, t
 
@@ -72,6 +76,9 @@ async def change(request: Request, username: str) -> HTTPResponse:
             if username == user.username:
                 raise UserError("not_allowed", "Administrators cannot disable themselves.")
             set_disabled(db, username, what == "disable")
+            if what == "disable":  # nobody may be left waiting for this officer
+                released = await release_disabled(db, live(request).channel, only=username)
+                audit(request, "handoff.release_disabled", username, {"released": len(released)})
         elif what == "password":
             set_password(db, username, form(request, "password"))
         else:

@@ -29,6 +29,7 @@ from dashboard import (
     csc,
     desk,
     grievance_desk,
+    handoffs,
 )
 from dashboard.backends_client import BackendsClient
 from dashboard.config import Settings
@@ -63,6 +64,7 @@ ROUTES: list[Route] = [
     *audit_log.ROUTES,
     *admin.ROUTES,
     *conversations.ROUTES,
+    *handoffs.ROUTES,
     *analytics.ROUTES,
 ]
 
@@ -164,6 +166,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
     @app.after_server_start
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         ctx.spawn(_sweep_sessions(ctx))
+        ctx.spawn(handoffs.sweep_disabled(ctx))
 
     @app.before_server_stop
     async def stop_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

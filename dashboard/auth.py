@@ -101,6 +101,7 @@ def home_of(user: CurrentUser) -> str:
     """Where a user lands after signing in."""
     for page, target in (
         ("applications", "/applications"),
+        ("conversations", "/conversations"),
         ("csc", "/csc"),
         ("users", "/users"),
         ("audit", "/audit"),

@@ -1,7 +1,7 @@
 """The WhatsApp channel's internal API as the dashboard uses it (docs/internal-apis.md §2).
 
-Human handoff: take / release a conversation, send an officer's reply, list who holds
-which conversation. Bearer ``WHATSAPP_INTERNAL_TOKEN``; the same timeouts and
+Human handoff: take / release / reassign a conversation, send an officer's reply, list
+who holds which conversation. Bearer ``WHATSAPP_INTERNAL_TOKEN``; the same timeouts and
 :class:`~dashboard.backends_client.Result` answers as the backends client, so a page
 shows a clear error (``taken_by_other``, ``not_in_handoff``, ``unavailable``, ...) and
 never hangs.
@@ -40,8 +40,17 @@ class ChannelClient:
     async def take(self, wa_id: str, officer: Officer) -> Result:
         return await self._post("/handoff", {"wa_id": wa_id, "action": "take", **officer.as_json()})
 
-    async def release(self, wa_id: str, officer: Officer) -> Result:
-        body = {"wa_id": wa_id, "action": "release", **officer.as_json()}
+    async def release(self, wa_id: str, officer: Officer, reason: str | None = None) -> Result:
+        """Hand back (the holder); with ``reason`` (``supervisor``, ``account_disabled``)
+        end someone else's handoff, as the dashboard allowed ``officer`` to."""
+        body: dict[str, Any] = {"wa_id": wa_id, "action": "release", **officer.as_json()}
+        if reason is not None:
+            body.update(override=True, reason=reason)
+        return await self._post("/handoff", body)
+
+    async def reassign(self, wa_id: str, officer: Officer, by: str) -> Result:
+        """``officer`` holds the conversation from now (``by``: who decided)."""
+        body = {"wa_id": wa_id, "action": "reassign", "by": by, **officer.as_json()}
         return await self._post("/handoff", body)
 
     async def send(self, wa_id: str, officer: Officer, text: str) -> Result:

@@ -24,6 +24,9 @@ every missing or unusable one, and ``python -m dashboard`` refuses to start with
 | ``EVENTS_DB_URL`` | ``sqlite:///var/events.db`` (Rasa's SQL event broker) |
 | ``WHATSAPP_MEDIA_DIR`` | ``var/media``: the channel's media store, where documents' |
 | | ``storage_ref`` (``media/<sha256>.<ext>``) live; CSC uploads are stored there too |
+| ``DASHBOARD_HANDOFF_STALE_MINUTES`` | ``15``: handoffs held this long are flagged to |
+| | supervisors (0: every one); the channel ends a silent one itself after |
+| | ``WHATSAPP_HANDOFF_TIMEOUT_MINUTES`` |
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Settings:
     whatsapp_internal_token: str
     events_db_url: str
     media_dir: Path
+    handoff_stale_seconds: float = 15 * 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +104,17 @@ class Settings:
                 problems.append(f"{name} must be greater than 0, got {raw!r}")
             return value
 
+        def minutes(name: str, default: float) -> float:
+            raw = env.get(name, "")
+            try:
+                value = float(raw) if raw else default
+            except ValueError:
+                problems.append(f"{name} must be a number, got {raw!r}")
+                return default
+            if value < 0:
+                problems.append(f"{name} must not be negative, got {raw!r}")
+            return value
+
         port = int(number("DASHBOARD_PORT", 8100))
         if not 0 < port < 65536:
             problems.append(f"DASHBOARD_PORT must be a TCP port, got {port}")
@@ -124,6 +139,7 @@ class Settings:
             whatsapp_internal_token=secret("WHATSAPP_INTERNAL_TOKEN"),
             events_db_url=project_db_url(env.get("EVENTS_DB_URL", "sqlite:///var/events.db")),
             media_dir=project_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
+            handoff_stale_seconds=minutes("DASHBOARD_HANDOFF_STALE_MINUTES", 15) * 60,
         )
         if problems:
             raise ConfigError("the dashboard cannot start:\n  - " + "\n  - ".join(problems))

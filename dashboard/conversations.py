@@ -5,8 +5,12 @@
   ``/conversations/stream`` (``static/live.js``): new conversations appear, flags and
   waiting times change without a reload.
 - ``GET /conversations/<wa_id>``: the transcript (citizen, assistant and officers'
-  messages, the officer named), live from ``/conversations/<wa_id>/stream``, with
-  Take over / Reply / Hand back, which call the channel's internal API.
+  messages, the officer named, handoff changes; buttons by their titles, times in IST,
+  the number masked), live from ``/conversations/<wa_id>/stream``, with Take over /
+  Reply / Hand back, which call the channel's internal API. Taking over speaks for the
+  conversation's department (:meth:`~dashboard.feed.Conversation.owner`), or for the
+  helpdesk when no department owns it. A supervisor who may end someone else's handoff
+  (``dashboard/handoffs.py``) gets Release there too.
 
 Page views and every action are audited (``conversation.*``); streams are the live part
 of an audited page and are not audited again. A stream ends after ``STREAM_SECONDS``
@@ -19,7 +23,7 @@ import dataclasses
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,7 +31,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from dashboard.channel_client import ChannelClient, Officer
-from dashboard.feed import Conversation, Feed, visible_to
+from dashboard.feed import Conversation, Feed, Message, visible_to
 from dashboard.web import (
     PAGE_ROLES,
     CurrentUser,
@@ -37,6 +41,7 @@ from dashboard.web import (
     departments_of,
     forbid,
     form,
+    ist,
     language,
     problem,
     query,
@@ -100,7 +105,7 @@ async def current_feed(request: Request) -> Feed:
 
 
 def _visible(user: CurrentUser, feed: Feed) -> list[Conversation]:
-    return feed.active(user.role, departments_of(user))
+    return feed.active(user.role, departments_of(user), user.username)
 
 
 async def _conversation(request: Request, user: CurrentUser, wa_id: str) -> Conversation:
@@ -109,14 +114,22 @@ async def _conversation(request: Request, user: CurrentUser, wa_id: str) -> Conv
     conversation = await feed.load(wa_id) if _WA_ID.match(wa_id) else None
     if conversation is None:
         raise PageError(404, "not_found")
-    if not visible_to(conversation, feed.catalogue, user.role, departments_of(user)):
+    if not visible_to(conversation, feed.catalogue, user.role, departments_of(user), user.username):
         forbid(request, wa_id, page="conversation")
     return conversation
 
 
 def when(timestamp: float) -> str:
-    """A message time as pages show it (``live.js`` writes the same)."""
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%H:%M:%S UTC")
+    """A message time as pages show it, in IST (``live.js`` writes the same)."""
+    return ist(timestamp)
+
+
+def shown(request: Request, message: Message) -> dict[str, Any]:
+    """A transcript message as pages and streams show it (handoff events in words)."""
+    data = message.as_json()
+    if message.kind == "event":
+        data["text"] = t(request, f"transcript_{message.text}", name=message.officer_name or "")
+    return data
 
 
 def _summary(request: Request, feed: Feed, conversation: Conversation) -> dict[str, Any]:
@@ -127,6 +140,12 @@ def _summary(request: Request, feed: Feed, conversation: Conversation) -> dict[s
         pick(departments[d].name, language(request)) if d in departments else d
         for d in row["departments"]
     ]
+    owner = row["owner"]
+    row["owner_name"] = (
+        pick(departments[owner].name, language(request))
+        if owner in departments
+        else t(request, "helpdesk")
+    )
     return row
 
 
@@ -178,7 +197,7 @@ async def conversation_stream(request: Request, wa_id: str) -> None:
     async def produce() -> tuple[str, Any]:
         nonlocal sent, conversation
         conversation = feed.conversations.get(wa_id, conversation)
-        new = [m.as_json() for m in conversation.messages if m.id > sent]
+        new = [shown(request, m) for m in conversation.messages if m.id > sent]
         if new:
             sent = new[-1]["id"]
         summary = _summary(request, feed, conversation)
@@ -188,6 +207,34 @@ async def conversation_stream(request: Request, wa_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- pages
+
+
+def since_epoch(handoff: dict[str, Any]) -> float:
+    """When the handoff started (unix seconds), from the channel's answer."""
+    value = handoff.get("since_epoch")
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(handoff.get("since")).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def is_stale(handoff: dict[str, Any], now: float, stale_seconds: float) -> bool:
+    """Held at least ``stale_seconds`` (``DASHBOARD_HANDOFF_STALE_MINUTES``)."""
+    return now - since_epoch(handoff) >= stale_seconds
+
+
+async def stale_handoffs(request: Request, user: CurrentUser, feed: Feed) -> int:
+    """How many handoffs ``user`` may manage are held past the supervisors' threshold."""
+    if user.role not in PAGE_ROLES["handoffs"]:
+        return 0
+    listed = await live(request).channel.handoffs()
+    if not listed.ok:
+        return 0
+    stale_seconds = context(request).settings.handoff_stale_seconds
+    rows = listed.data.get("handoffs") or []
+    return sum(1 for r in rows if may_manage(user, r) and is_stale(r, feed.clock(), stale_seconds))
 
 
 async def list_page(request: Request) -> HTTPResponse:
@@ -200,7 +247,27 @@ async def list_page(request: Request) -> HTTPResponse:
         rows=_rows(request, feed, _visible(user, feed)),
         now=feed.clock(),
         when=when,
+        stale=await stale_handoffs(request, user, feed),
+        stale_minutes=f"{context(request).settings.handoff_stale_seconds / 60:g}",
     )
+
+
+def may_manage(user: CurrentUser, handoff: dict[str, Any]) -> bool:
+    """May ``user`` end or reassign a handoff someone else holds? Administrators: any;
+    supervisors: their departments', and the helpdesk's (the triage queue is theirs)."""
+    if user.role == "admin":
+        return True
+    department = str(handoff.get("department") or "")
+    return user.role == "supervisor" and (not department or department in user.departments)
+
+
+async def holder_of(request: Request, wa_id: str) -> tuple[dict[str, Any] | None, bool]:
+    """Who holds the conversation according to the channel, and whether that is known."""
+    handoffs = await live(request).channel.handoffs()
+    if not handoffs.ok:
+        return None, False
+    rows = handoffs.data.get("handoffs") or []
+    return next((h for h in rows if h.get("wa_id") == wa_id), None), True
 
 
 async def conversation_page(
@@ -209,14 +276,10 @@ async def conversation_page(
     user = require(request, *ROLES)
     conversation = await _conversation(request, user, wa_id)
     feed = live(request).feed
-    holder = None
-    handoffs = await live(request).channel.handoffs()
-    if handoffs.ok:
-        holder = next(
-            (h for h in handoffs.data.get("handoffs") or [] if h.get("wa_id") == wa_id), None
-        )
+    holder, known = await holder_of(request, wa_id)
     done = query(request, "done")
     audit(request, "conversation.view", wa_id)
+    mine = bool(holder and holder.get("officer_id") == user.username)
     return render(
         request,
         "conversation.html",
@@ -224,10 +287,11 @@ async def conversation_page(
         conversation=conversation,
         summary=_summary(request, feed, conversation),
         when=when,
-        messages=list(conversation.messages),
+        messages=[shown(request, m) for m in conversation.messages],
         holder=holder,
-        mine=bool(holder and holder.get("officer_id") == user.username),
-        handoffs_known=handoffs.ok,
+        mine=mine,
+        manage=bool(holder and not mine and may_manage(user, holder)),
+        handoffs_known=known,
         flash=flash or (t(request, done) if done in DONE else None),
         flash_kind="error" if flash else "ok",
         max_reply=MAX_REPLY,
@@ -235,11 +299,9 @@ async def conversation_page(
 
 
 def _officer(user: CurrentUser, conversation: Conversation, feed: Feed) -> Officer:
-    """The user as the channel names them; the department the conversation and the
-    user share (else the user's first), whose number answers if the citizen has none."""
-    own = sorted(conversation.departments(feed.catalogue) & set(user.departments))
-    department = (own or list(user.departments) or [""])[0]
-    return Officer(user.username, user.name, department)
+    """The user as the channel names them, speaking for the conversation's department
+    (its owner; "" = the helpdesk), whatever the user's own departments are."""
+    return Officer(user.username, user.name, conversation.owner(feed.catalogue))
 
 
 async def _act(request: Request, wa_id: str, action: str) -> HTTPResponse:
@@ -271,7 +333,11 @@ async def _act(request: Request, wa_id: str, action: str) -> HTTPResponse:
             request, wa_id, flash=problem(request, result), status=status
         )
     if action == "take":
+        # what the feed will fold from the channel's ConversationPaused in a moment
+        conversation.handed_over = True
         conversation.officer_name = user.name
+        conversation.holder_id = user.username
+        conversation.holder_department = officer.department
     return redirect(f"/conversations/{quote(wa_id)}?done={done}")
 
 

@@ -28,7 +28,8 @@ __all__ = [
 
 Base: Any = declarative_base()
 
-ROLES = ("officer", "supervisor", "csc_operator", "admin")
+#: helpdesk: answers the conversations no department owns yet (the triage queue)
+ROLES = ("officer", "supervisor", "helpdesk", "csc_operator", "admin")
 
 
 class User(Base):

@@ -13,10 +13,17 @@ dashboard process (:meth:`Feed.run`) reads the rows after the last id it has see
 
 Who sees a conversation (:func:`visible_to`): its departments are the department of the
 number the citizen last wrote to (``metadata.department`` of the user event; ``""`` for
-the main number) and the department of slot ``service`` (catalogue). An officer or
-supervisor sees the conversations of their departments. A conversation on the main
-number with no service yet belongs to nobody: supervisors see it, and officers see it
-only once the citizen asked for a human, so that someone can pick the request up.
+the main number), the department of slot ``service`` (catalogue), the department a
+request for an officer was routed to (slot ``handoff_department``, actions/handoff.py)
+and the department of the officer's handoff (``ConversationPaused`` metadata). An
+officer or supervisor sees the conversations of their departments. A conversation no
+department owns (main number, no service, no routed request) is the triage queue:
+supervisors and the helpdesk see it. Whoever holds a handoff always sees it, so taking a
+conversation over never locks the officer out of it.
+
+The transcript shows what the citizen saw and did: a tapped button by its title (the
+bot's buttons, or a registered template's), never its payload; entity values that are
+secrets (:data:`SECRET_ENTITIES`, the CSC code) as dots; handoff changes as events.
 
 Personal data: texts are kept only in memory and shown with Aadhaar-like numbers masked
 (:func:`mask_text`); analytics count citizens by a hash of their id. A citizen erased by
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -43,6 +51,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from service_catalogue import Catalogue
+from service_catalogue.templates import load_templates
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,12 @@ FALLBACK_TURNS, FALLBACK_LOOP = 4, 2
 FALLBACK_MARKERS = frozenset({"nlu_fallback", "action_clarify", "action_default_fallback"})
 HUMAN_INTENT = "talk_to_human"
 HUMAN_SLOT = "human_requested"
+ROUTED_SLOT = "handoff_department"
+#: Entities whose values are never shown (a CSC confirmation code proves consent).
+SECRET_ENTITIES = frozenset({"csc_code"})
+HIDDEN_VALUE = "••••••"
+#: Button payloads remembered per conversation, to show a tapped button by its title.
+OFFERED_MAX = 60
 
 # 12 digits (ASCII or Devanagari), possibly grouped 4-4-4, touching no other digit: shown
 # masked whether or not the checksum holds (over-masking is the safe side).
@@ -90,9 +105,10 @@ def day_of(timestamp: float) -> str:
 class Message:
     id: int  # the event row id
     at: float
-    kind: str  # citizen | bot | officer
+    kind: str  # citizen | bot | officer | event (a handoff change: ``text`` is its code)
     text: str
     officer_name: str | None = None
+    button: bool = False  # the citizen tapped a button; ``text`` is its title
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -112,8 +128,13 @@ class Conversation:
     last_user_at: float | None = None
     waiting_since: float | None = None
     human_requested: bool = False
+    routed_department: str = ""
     handed_over: bool = False
     officer_name: str | None = None
+    holder_id: str | None = None
+    holder_department: str | None = None
+    #: payload -> title of the buttons the bot offered lately
+    offered: dict[str, str] = dataclasses.field(default_factory=dict)
     # per turn: did it fall back (nlu_fallback / action_clarify / default fallback)
     turns: collections.deque[bool] = dataclasses.field(
         default_factory=lambda: collections.deque(maxlen=FALLBACK_TURNS)
@@ -126,12 +147,28 @@ class Conversation:
     def fallback_loop(self) -> bool:
         return sum(self.turns) >= FALLBACK_LOOP
 
-    def departments(self, catalogue: Catalogue) -> set[str]:
-        found = {self.number_department} if self.number_department else set()
+    def service_department(self, catalogue: Catalogue) -> str:
         service = catalogue.services.get(self.service or "")
-        if service is not None:
-            found.add(service.department)
-        return found
+        return service.department if service is not None else ""
+
+    def departments(self, catalogue: Catalogue) -> set[str]:
+        found = {
+            self.number_department,
+            self.service_department(catalogue),
+            self.routed_department,
+            self.holder_department or "" if self.handed_over else "",
+        }
+        return {d for d in found if d}
+
+    def owner(self, catalogue: Catalogue) -> str:
+        """The one department that answers for the conversation ("" = the helpdesk): its
+        handoff's, else where a request for an officer was routed, else its service's,
+        else its number's. Officers taking it over speak for this department."""
+        if self.handed_over and self.holder_department is not None:
+            return self.holder_department
+        return (
+            self.routed_department or self.service_department(catalogue) or self.number_department
+        )
 
     def summary(self, catalogue: Catalogue, now: float) -> dict[str, Any]:
         """What the live list shows (no message texts)."""
@@ -139,6 +176,7 @@ class Conversation:
             "wa_id": self.wa_id,
             "who": masked_number(self.wa_id),
             "departments": sorted(self.departments(catalogue)),
+            "owner": self.owner(catalogue),
             "service": self.service,
             "language": self.language,
             "flow": self.flow,
@@ -149,6 +187,7 @@ class Conversation:
             "human_requested": self.human_requested,
             "handed_over": self.handed_over,
             "officer_name": self.officer_name,
+            "holder_id": self.holder_id if self.handed_over else None,
         }
 
 
@@ -157,24 +196,94 @@ def masked_number(wa_id: str) -> str:
     return f"+{wa_id[:2]}•••••{wa_id[-4:]}" if len(wa_id) > 6 else wa_id
 
 
+#: Who sees the conversations no department owns (the triage queue).
+TRIAGE_ROLES = frozenset({"supervisor", "helpdesk"})
+#: Who sees their departments' conversations.
+DEPARTMENT_ROLES = frozenset({"officer", "supervisor"})
+
+
 def visible_to(
-    conversation: Conversation, catalogue: Catalogue, role: str, departments: Iterable[str]
+    conversation: Conversation,
+    catalogue: Catalogue,
+    role: str,
+    departments: Iterable[str],
+    username: str | None = None,
 ) -> bool:
     """The rule in this module's docstring."""
+    if username and conversation.handed_over and conversation.holder_id == username:
+        return True
     own = conversation.departments(catalogue)
     if own:
-        return bool(own & set(departments))
-    return role == "supervisor" or (role == "officer" and conversation.human_requested)
+        return role in DEPARTMENT_ROLES and bool(own & set(departments))
+    return role in TRIAGE_ROLES
 
 
 # --------------------------------------------------------------------------- folding
+
+
+def _buttons(event: dict[str, Any]) -> list[dict[str, Any]]:
+    data = event.get("data") or {}
+    return [b for b in data.get("buttons") or [] if isinstance(b, dict)]
+
+
+def payload_intent(text: str) -> str:
+    """``/csc_confirm{"csc_code": "1"}`` -> ``csc_confirm``."""
+    return text[1:].split("{", 1)[0].strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _template_buttons() -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    """Every registered template's buttons: payload pattern ({{n}} = anything), titles."""
+    found = []
+    for template in load_templates().values():
+        for button in template.buttons:
+            parts = re.split(r"\{\{\d+\}\}", button.payload)
+            pattern = re.compile("^" + ".*?".join(re.escape(p) for p in parts) + "$", re.DOTALL)
+            found.append((pattern, dict(button.title)))
+    return found
+
+
+def button_title(conversation: Conversation, payload: str) -> str | None:
+    """The title of the button whose payload the citizen sent: one the bot offered, or
+    one of a template the channel sent (in the conversation's language)."""
+    if payload in conversation.offered:
+        return conversation.offered[payload]
+    language = conversation.language if conversation.language in ("hi", "en") else "en"
+    for pattern, titles in _template_buttons():
+        if pattern.match(payload):
+            return titles.get(language) or titles.get("en")
+    return None
+
+
+def citizen_text(conversation: Conversation, event: dict[str, Any]) -> tuple[str, bool]:
+    """What the citizen's message shows: (text, whether it was a tapped button).
+
+    A payload shows as its button's title, else as its intent only (entity values in a
+    payload may be secrets); typed text with secret entities (the CSC code) dotted out,
+    Aadhaar-like numbers masked."""
+    text = str(event.get("text") or "")
+    if text.startswith("/"):
+        return button_title(conversation, text) or f"[{payload_intent(text)}]", True
+    entities = ((event.get("parse_data") or {}).get("entities")) or []
+    spans = sorted(
+        (int(e["start"]), int(e["end"]))
+        for e in entities
+        if isinstance(e, dict)
+        and e.get("entity") in SECRET_ENTITIES
+        and isinstance(e.get("start"), int)
+        and isinstance(e.get("end"), int)
+    )
+    for start, end in reversed(spans):
+        if 0 <= start < end <= len(text):
+            text = text[:start] + HIDDEN_VALUE + text[end:]
+    return mask_text(text), False
 
 
 def _bot_text(event: dict[str, Any]) -> str:
     """A bot message as one line: its text, then its buttons' titles."""
     parts = [str(event.get("text") or "")]
     data = event.get("data") or {}
-    titles = [str(b.get("title", "")) for b in data.get("buttons") or [] if isinstance(b, dict)]
+    titles = [str(b.get("title", "")) for b in _buttons(event)]
     if titles:
         parts.append("[" + " | ".join(titles) + "]")
     if data.get("attachment") or data.get("image"):
@@ -202,7 +311,8 @@ def apply(conversation: Conversation, row_id: int, event: dict[str, Any]) -> Mes
         conversation.turns.append(intent == "nlu_fallback")
         if intent == HUMAN_INTENT and not conversation.handed_over:
             conversation.human_requested = True
-        message = Message(row_id, at, "citizen", mask_text(str(event.get("text") or "")))
+        shown, tapped = citizen_text(conversation, event)
+        message = Message(row_id, at, "citizen", shown, button=tapped)
     elif kind == "bot":
         conversation.last_at = at
         conversation.waiting_since = None
@@ -210,6 +320,13 @@ def apply(conversation: Conversation, row_id: int, event: dict[str, Any]) -> Mes
         officer = metadata.get("officer_name") if isinstance(metadata, dict) else None
         if officer:
             conversation.officer_name = str(officer)
+        for button in _buttons(event):
+            payload, title = button.get("payload"), button.get("title")
+            if isinstance(payload, str) and isinstance(title, str):
+                conversation.offered.pop(payload, None)
+                conversation.offered[payload] = title
+        while len(conversation.offered) > OFFERED_MAX:
+            conversation.offered.pop(next(iter(conversation.offered)))
         message = Message(
             row_id,
             at,
@@ -228,16 +345,34 @@ def apply(conversation: Conversation, row_id: int, event: dict[str, Any]) -> Mes
             conversation.service = str(value) if value else None
         elif name == HUMAN_SLOT:
             conversation.human_requested = bool(value) and not conversation.handed_over
+        elif name == ROUTED_SLOT:
+            conversation.routed_department = str(value) if value else ""
     elif kind == "active_loop":
         conversation.flow = event.get("name") or None
     elif kind in ("restart", "reset_slots"):
         conversation.language = conversation.service = conversation.flow = None
+        conversation.routed_department = ""
     elif kind == "pause":
+        metadata = event.get("metadata") or {}
+        metadata = metadata if isinstance(metadata, dict) else {}
         conversation.handed_over = True
         conversation.human_requested = False
+        conversation.holder_id = str(metadata.get("officer_id") or "") or None
+        conversation.holder_department = (
+            str(metadata.get("department") or "") if "department" in metadata else None
+        )
+        if metadata.get("officer_name"):
+            conversation.officer_name = str(metadata["officer_name"])
+            code = "reassigned" if metadata.get("reassigned_by") else "taken"
+            message = Message(row_id, at, "event", code, conversation.officer_name)
     elif kind == "resume":
+        metadata = event.get("metadata") or {}
+        reason = metadata.get("reason") if isinstance(metadata, dict) else None
+        if conversation.handed_over and reason:
+            message = Message(row_id, at, "event", f"ended_{reason}", conversation.officer_name)
         conversation.handed_over = False
         conversation.officer_name = None
+        conversation.holder_id = conversation.holder_department = None
         conversation.human_requested = False
     if message is not None:
         conversation.messages.append(message)
@@ -292,7 +427,9 @@ class Stats:
                 day.languages[who] = language
             day.messages += 1
             day.fallbacks += fell_back
-        words = " ".join(mask_text(str(event.get("text") or "")).split())
+        words = " ".join(citizen_text(conversation, event)[0].split())
+        if str(event.get("text") or "").startswith("/"):
+            words = ""  # a tapped button is not something the citizen wrote
         if low and words and not words.startswith("/"):
             entry = self.misunderstood.setdefault(words.casefold(), Misunderstood(words))
             entry.departments |= departments
@@ -345,6 +482,9 @@ class Feed:
         self._changed = asyncio.Event()
         self._known: set[str] = set()  # every citizen the analytics hold messages of
         self._reconciled_at = 0.0
+        # one poll at a time: a page's first poll and the feed task's used to read the
+        # same rows together and fold every message twice
+        self._polling = asyncio.Lock()
 
     # --- reading -----------------------------------------------------------------------
 
@@ -384,7 +524,8 @@ class Feed:
         return event if isinstance(event, dict) else None
 
     def fold(self, rows: list[tuple[int, str, str]]) -> bool:
-        """Fold rows read from the table into the index; True if there were any."""
+        """Fold rows read from the table into the index; True if there were any new."""
+        rows = [r for r in rows if r[0] > self.last_id]  # a row is folded once
         for row_id, sender_id, data in rows:
             self.last_id = row_id
             event = self._event(data)
@@ -405,6 +546,10 @@ class Feed:
     async def poll(self) -> bool:
         """Fold every new row; True if anything changed. Reading happens in a thread,
         folding on the event loop, so pages never see a half-updated index."""
+        async with self._polling:
+            return await self._poll()
+
+    async def _poll(self) -> bool:
         changed = False
         while True:
             rows = await asyncio.to_thread(self._rows, self.last_id)
@@ -480,12 +625,14 @@ class Feed:
             return False
         return True
 
-    def active(self, role: str, departments: Iterable[str]) -> list[Conversation]:
+    def active(
+        self, role: str, departments: Iterable[str], username: str | None = None
+    ) -> list[Conversation]:
         """Conversations ``role`` with ``departments`` may see, most recent first."""
         departments = set(departments)
         found = [
             c
             for c in self.conversations.values()
-            if visible_to(c, self.catalogue, role, departments)
+            if visible_to(c, self.catalogue, role, departments, username)
         ]
         return sorted(found, key=lambda c: c.last_at, reverse=True)

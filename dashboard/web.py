@@ -24,6 +24,7 @@ import hmac
 import ipaddress
 import logging
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -55,7 +56,8 @@ Route = tuple[str, str, Callable[..., Coroutine[Any, Any, HTTPResponse]]]
 #: Roles that reach each page. The nav shows a page only to these roles and every
 #: handler calls ``require(request, *PAGE_ROLES[page])``.
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
-    "conversations": ("officer", "supervisor"),
+    "conversations": ("officer", "supervisor", "helpdesk"),
+    "handoffs": ("supervisor", "admin"),
     "applications": ("officer", "supervisor"),
     "grievances": ("officer", "supervisor"),
     "broadcasts": ("officer", "supervisor"),
@@ -312,7 +314,29 @@ def make_templates(extra: Iterable[Path] = ()) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["mask_aadhaar"] = mask_personal
+    env.filters["ist"] = ist
     return env
+
+
+#: India Standard Time (Asia/Kolkata): UTC+05:30 all year, no daylight saving.
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+
+
+def ist(value: float | str | None, seconds: bool = True) -> str:
+    """A moment (unix seconds or ISO 8601) as staff read it: ``04 Dec 15:30:05 IST``;
+    ``static/live.js`` writes the same."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+    else:
+        moment = datetime.fromtimestamp(float(value), timezone.utc)
+    return moment.astimezone(IST).strftime("%d %b %H:%M:%S IST" if seconds else "%d %b %H:%M IST")
 
 
 def mask_personal(value: Any) -> str:

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,13 @@ from typing import Any
 import pytest
 import requests
 from rasa.core.brokers.sql import SQLEventBroker
-from rasa.shared.core.events import BotUttered, ConversationPaused, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from sqlalchemy import select
 
@@ -24,6 +31,9 @@ from dashboard.db import AuditEntry, Database
 from dashboard.testing import INTERNAL_TOKEN, Dashboard, running_dashboard
 
 REVENUE_CITIZEN, TRANSPORT_CITIZEN = "919810000001", "919810000002"
+PENSION_CITIZEN, TRIAGE_CITIZEN = "919810000011", "919810000012"
+PENSION = "मुझे किसी अधिकारी से बात करनी है, मेरा पेंशन 3 महीने से नहीं आया"
+HOLDER = ("officer_id", "officer_name", "department")
 
 
 class FakeChannel:
@@ -57,10 +67,15 @@ class FakeChannel:
                 elif path == "/handoffs":
                     self._answer(200, {"handoffs": channel.handoffs})
                 elif path == "/handoff":
-                    taken = body["action"] == "take"
+                    taken = body["action"] in ("take", "reassign")
                     self._answer(200, {"status": "taken" if taken else "released"})
+                    others = [h for h in channel.handoffs if h["wa_id"] != body["wa_id"]]
                     if taken:
-                        channel.handoffs = [{**body, "since": "2026-12-04T10:00:00Z"}]
+                        held = {k: body[k] for k in ("wa_id", *HOLDER)}
+                        since = {"since": "2026-12-04T10:00:00Z", "since_epoch": time.time()}
+                        channel.handoffs = [*others, {**held, **since}]
+                    else:
+                        channel.handoffs = others
                 else:
                     self._answer(200, {"message_id": "wamid.officer1"})
 
@@ -123,6 +138,14 @@ def system(
     ):
         dash.add_user("asha", "officer", departments=["revenue"], name="Asha Verma")
         dash.add_user("tarun", "officer", departments=["transport"], name="Tarun Singh")
+        dash.add_user("meena", "officer", departments=["social_welfare"], name="Meena Rao")
+        dash.add_user("kiran", "officer", departments=["social_welfare"], name="Kiran Das")
+        dash.add_user(
+            "sunita", "supervisor", departments=["revenue", "social_welfare"], name="Sunita Jain"
+        )
+        dash.add_user("vijay", "supervisor", departments=["transport"], name="Vijay Pal")
+        dash.add_user("hari", "helpdesk", name="Hari Om")
+        dash.add_user("root", "admin", name="Admin")
         rasa.citizen(REVENUE_CITIZEN, "income certificate chahiye", "apply_service")
         rasa.publish(REVENUE_CITIZEN, SlotSet("language", "hi"))
         rasa.publish(REVENUE_CITIZEN, SlotSet("service", "income_certificate"))
@@ -296,3 +319,201 @@ def test_analytics_charts_and_the_training_data_export(system: Any) -> None:
     # Transport's officer does not see Revenue's citizens' messages
     tarun = dash.sign_in("tarun")
     assert "kho gaya" not in tarun.get(f"{dash.url}/analytics/misunderstood.yml", timeout=10).text
+
+
+# --------------------------------------------------------------------------- handoff (issue 14)
+
+
+def pension_request(rasa: Rasa) -> None:
+    """On the main number, a request for an officer actions/handoff.py routed to Social
+    Welfare; and one it could not place (the triage queue)."""
+    rasa.citizen(PENSION_CITIZEN, PENSION, "talk_to_human")
+    rasa.publish(
+        PENSION_CITIZEN,
+        SlotSet("human_requested", True),
+        SlotSet("handoff_department", "social_welfare"),
+    )
+    rasa.citizen(TRIAGE_CITIZEN, "kisi insaan se baat karao", "talk_to_human")
+    rasa.publish(TRIAGE_CITIZEN, SlotSet("human_requested", True))
+
+
+def shown_to(dash: Dashboard, username: str, wa_id: str, seconds: float = 10) -> bool:
+    """Does ``username``'s live list show the conversation (within ``seconds``)?"""
+    browser = dash.sign_in(username)
+    deadline = time.monotonic() + seconds
+    while True:
+        if f'data-wa-id="{wa_id}"' in browser.get(f"{dash.url}/conversations", timeout=10).text:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+
+
+def test_a_request_reaches_its_department_and_the_triage_queue_only(system: Any) -> None:
+    dash, _, rasa = system
+    pension_request(rasa)
+    assert shown_to(dash, "meena", PENSION_CITIZEN)  # Social Welfare's officer
+    assert shown_to(dash, "hari", TRIAGE_CITIZEN)  # the helpdesk sees triage
+    assert shown_to(dash, "vijay", TRIAGE_CITIZEN)  # and so do supervisors
+    # the feed has both by now: what these lists lack, they will not show later
+    assert not shown_to(dash, "tarun", PENSION_CITIZEN, 0)  # not every department's
+    assert not shown_to(dash, "tarun", TRIAGE_CITIZEN, 0)  # no officer sees triage
+    assert not shown_to(dash, "hari", PENSION_CITIZEN, 0)
+
+
+def test_taking_over_a_main_number_request_never_locks_the_officer_out(system: Any) -> None:
+    dash, channel, rasa = system
+    pension_request(rasa)
+    meena = dash.sign_in("meena")
+    page_path = f"/conversations/{PENSION_CITIZEN}"
+    assert meena.get(f"{dash.url}{page_path}", timeout=10).status_code == 200
+
+    taken = dash.post(meena, f"{page_path}/take", {}, page=page_path)
+    assert taken.status_code == 200, taken.text
+    # she speaks for the conversation's department, from the department's handoff
+    assert channel.posted("/handoff")[-1] == {
+        "wa_id": PENSION_CITIZEN,
+        "action": "take",
+        "officer_id": "meena",
+        "officer_name": "Meena Rao",
+        "department": "social_welfare",
+    }
+    # what the channel records: the pause names her; the request is no longer pending
+    holder = {"officer_id": "meena", "officer_name": "Meena Rao", "department": "social_welfare"}
+    rasa.publish(PENSION_CITIZEN, ConversationPaused(metadata=holder))
+    deadline = time.monotonic() + 10
+    while (
+        "took the conversation over"
+        not in (page := meena.get(f"{dash.url}{page_path}", timeout=10)).text
+    ):
+        assert page.status_code == 200, page.status_code  # before the fix: 403 here
+        assert time.monotonic() < deadline, "the take-over never reached the transcript"
+        time.sleep(0.3)
+
+    sent = dash.post(meena, f"{page_path}/reply", {"text": "Pension ki jaanch kar rahi hoon."},
+                     page=page_path)  # fmt: skip
+    assert sent.status_code == 200 and "Your reply was sent" in sent.text
+    released = dash.post(meena, f"{page_path}/release", {}, page=page_path)
+    assert released.status_code == 200 and "back with the assistant" in released.text
+    rasa.publish(PENSION_CITIZEN, ConversationResumed(metadata={"reason": "released"}))
+
+
+def test_a_supervisor_speaks_for_the_conversations_department_not_her_own(system: Any) -> None:
+    dash, channel, rasa = system
+    pension_request(rasa)
+    channel.handoffs = []
+    sunita = dash.sign_in("sunita")  # Revenue first, then Social Welfare
+    page_path = f"/conversations/{PENSION_CITIZEN}"
+    taken = dash.post(sunita, f"{page_path}/take", {}, page=page_path)
+    assert taken.status_code == 200
+    assert channel.posted("/handoff")[-1]["department"] == "social_welfare"  # not revenue
+    dash.post(sunita, f"{page_path}/release", {}, page=page_path)
+
+    # the helpdesk takes a triage request over as the helpdesk (no department)
+    hari = dash.sign_in("hari")
+    triage_path = f"/conversations/{TRIAGE_CITIZEN}"
+    assert dash.post(hari, f"{triage_path}/take", {}, page=triage_path).status_code == 200
+    assert channel.posted("/handoff")[-1]["department"] == ""
+    dash.post(hari, f"{triage_path}/release", {}, page=triage_path)
+
+
+def test_the_conversation_page_shows_titles_a_masked_number_and_ist(system: Any) -> None:
+    dash, _, rasa = system
+    citizen = "919810000021"
+    rasa.citizen(citizen, "income certificate", "apply_service", department="revenue")
+    rasa.publish(citizen, SlotSet("language", "en"))
+    at = datetime(2026, 12, 4, 10, 0, 5, tzinfo=timezone.utc).timestamp()  # 15:30:05 IST
+    rasa.publish(
+        citizen,
+        BotUttered(
+            "Shall I file it?", data={"buttons": [{"title": "Yes, file", "payload": "/affirm"}]}
+        ),
+        UserUttered("/affirm", {"name": "affirm", "confidence": 1.0}, timestamp=at),
+        UserUttered('/csc_confirm{"csc_code": "836362"}', {"name": "csc_confirm"}, timestamp=at),
+    )
+    asha = dash.sign_in("asha")
+    deadline = time.monotonic() + 10
+    while (
+        "Confirm" not in (page := asha.get(f"{dash.url}/conversations/{citizen}", timeout=10)).text
+    ):
+        assert time.monotonic() < deadline, page.text[-2000:]
+        time.sleep(0.3)
+    html = page.text
+    assert "Yes, file" in html and "/affirm" not in html
+    assert "836362" not in html and "csc_confirm{" not in html
+    header = html.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "+91•••••0021" in header and citizen not in header
+    assert "04 Dec 15:30:05 IST" in html and " UTC" not in html
+
+
+def test_supervisors_see_stale_handoffs_and_release_or_reassign_them(system: Any) -> None:
+    dash, channel, _ = system
+    old = time.time() - 3600
+    channel.handoffs = [
+        {"wa_id": PENSION_CITIZEN, "officer_id": "meena", "officer_name": "Meena Rao",
+         "department": "social_welfare", "since": "2026-12-04T09:00:00Z", "since_epoch": old},
+        {"wa_id": TRANSPORT_CITIZEN, "officer_id": "tarun", "officer_name": "Tarun Singh",
+         "department": "transport", "since": "2026-12-04T09:00:00Z", "since_epoch": old},
+    ]  # fmt: skip
+    sunita = dash.sign_in("sunita")
+    listed = sunita.get(f"{dash.url}/conversations", timeout=10)
+    assert "1 handoff(s) held 15 minutes or longer" in listed.text  # hers only
+    page = sunita.get(f"{dash.url}/handoffs", timeout=10)
+    assert page.status_code == 200
+    assert f'data-wa-id="{PENSION_CITIZEN}" class="stale"' in page.text
+    assert TRANSPORT_CITIZEN not in page.text  # Transport's are not hers
+    assert "Kiran Das" in page.text and "Tarun Singh ·" not in page.text  # reassign choices
+
+    # another department's supervisor may not end it
+    vijay = dash.sign_in("vijay")
+    refused = dash.post(vijay, f"/handoffs/{PENSION_CITIZEN}/release", {}, page="/handoffs")
+    assert refused.status_code == 403
+
+    given = dash.post(sunita, f"/handoffs/{PENSION_CITIZEN}/reassign", {"officer": "kiran"},
+                      page="/handoffs")  # fmt: skip
+    assert given.status_code == 200 and "given to the other officer" in given.text
+    assert channel.posted("/handoff")[-1] == {
+        "wa_id": PENSION_CITIZEN,
+        "action": "reassign",
+        "by": "sunita",
+        "officer_id": "kiran",
+        "officer_name": "Kiran Das",
+        "department": "social_welfare",
+    }
+    wrong = dash.post(sunita, f"/handoffs/{PENSION_CITIZEN}/reassign", {"officer": "tarun"},
+                      page="/handoffs")  # fmt: skip
+    assert wrong.status_code == 400  # Transport's officer cannot answer for Social Welfare
+
+    released = dash.post(sunita, f"/handoffs/{PENSION_CITIZEN}/release", {}, page="/handoffs")
+    assert released.status_code == 200 and "The handoff was ended" in released.text
+    release = channel.posted("/handoff")[-1]
+    assert (release["action"], release["override"], release["reason"]) == (
+        "release",
+        True,
+        "supervisor",
+    )
+
+    # an administrator sees and may end every department's
+    root = dash.sign_in("root")
+    assert TRANSPORT_CITIZEN in root.get(f"{dash.url}/handoffs", timeout=10).text
+    channel.handoffs = []
+
+
+def test_disabling_an_account_releases_its_handoffs(system: Any) -> None:
+    dash, channel, _ = system
+    dash.add_user("leaver", "officer", departments=["social_welfare"], name="Leaving Officer")
+    channel.handoffs = [
+        {"wa_id": PENSION_CITIZEN, "officer_id": "leaver", "officer_name": "Leaving Officer",
+         "department": "social_welfare", "since": "2026-12-04T09:00:00Z", "since_epoch": 0},
+        {"wa_id": TRANSPORT_CITIZEN, "officer_id": "tarun", "officer_name": "Tarun Singh",
+         "department": "transport", "since": "2026-12-04T09:00:00Z", "since_epoch": 0},
+    ]  # fmt: skip
+    root = dash.sign_in("root")
+    done = dash.post(root, "/users/leaver", {"change": "disable"}, page="/users")
+    assert done.status_code == 200
+    released = [b for b in channel.posted("/handoff") if b.get("reason") == "account_disabled"]
+    assert [(b["wa_id"], b["action"], b["override"]) for b in released] == [
+        (PENSION_CITIZEN, "release", True)
+    ]
+    assert [h["officer_id"] for h in channel.handoffs] == ["tarun"]  # others' stay
+    channel.handoffs = []

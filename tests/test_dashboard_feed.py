@@ -3,6 +3,7 @@ built from it (dashboard/feed.py, dashboard/analytics.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from dashboard.feed import Feed, visible_to
 from service_catalogue import load
 
 CATALOGUE = load()
-CITIZEN, OTHER = "919810000001", "919810000002"
+CITIZEN, OTHER, THIRD = "919810000001", "919810000002", "919810000003"
 T0 = datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc).timestamp()
 
 
@@ -127,6 +128,16 @@ async def test_a_conversation_is_summarised_as_officers_need_it(
     assert await live.poll() is False  # nothing new: nothing read twice
 
 
+async def test_a_pages_first_poll_and_the_feed_task_fold_each_message_once(
+    broker: Broker, live: Feed
+) -> None:
+    broker.says(CITIZEN, "namaste", "greet")
+    broker.answers(CITIZEN, "नमस्ते!")
+    # the dashboard's first page polls while the feed task polls too
+    await asyncio.gather(live.poll(), live.poll(), live.poll())
+    assert [m.text for m in live.conversations[CITIZEN].messages] == ["namaste", "नमस्ते!"]
+
+
 async def test_two_misunderstood_turns_in_four_flag_a_fallback_loop(
     broker: Broker, live: Feed
 ) -> None:
@@ -144,38 +155,125 @@ async def test_two_misunderstood_turns_in_four_flag_a_fallback_loop(
     assert not live.conversations[CITIZEN].fallback_loop  # the loop has left the last 4 turns
 
 
-async def test_handoff_and_who_may_see_a_conversation(broker: Broker, live: Feed) -> None:
-    broker.says(CITIZEN, "I want to talk to a person", "talk_to_human")
-    broker.says(OTHER, "licence renewal", "apply_service", department="transport")
-    await live.poll()
-    unassigned, transport = live.conversations[CITIZEN], live.conversations[OTHER]
+PENSION = "मुझे किसी अधिकारी से बात करनी है, मेरा पेंशन 3 महीने से नहीं आया"
 
-    # main number, no service: supervisors see it; officers only because a human was asked
-    assert unassigned.human_requested
-    assert visible_to(unassigned, CATALOGUE, "officer", ["djb"])
-    assert visible_to(unassigned, CATALOGUE, "supervisor", ["djb"])
+
+async def test_a_request_for_an_officer_goes_to_its_department_or_to_triage(
+    broker: Broker, live: Feed
+) -> None:
+    # on the main number: one request routed to Social Welfare (actions/handoff.py), one
+    # the catalogue could not place; a third citizen wrote to Transport's number
+    broker.says(CITIZEN, PENSION, "talk_to_human")
+    broker.publish(
+        CITIZEN, SlotSet("human_requested", True), SlotSet("handoff_department", "social_welfare")
+    )
+    broker.says(OTHER, "I want to talk to a person", "talk_to_human")
+    broker.publish(OTHER, SlotSet("human_requested", True), SlotSet("handoff_department", None))
+    broker.says(THIRD, "licence renewal", "apply_service", department="transport")
+    await live.poll()
+    pension, triage, transport = (live.conversations[w] for w in (CITIZEN, OTHER, THIRD))
+
+    assert pension.human_requested and pension.owner(CATALOGUE) == "social_welfare"
+    assert visible_to(pension, CATALOGUE, "officer", ["social_welfare"])
+    assert not visible_to(pension, CATALOGUE, "officer", ["revenue"])  # not every department
+    assert not visible_to(pension, CATALOGUE, "supervisor", ["revenue"])
+    assert not visible_to(pension, CATALOGUE, "helpdesk", [])
+
+    # nobody's department: the triage queue of supervisors and the helpdesk, no officer's
+    assert triage.human_requested and triage.owner(CATALOGUE) == ""
+    assert not visible_to(triage, CATALOGUE, "officer", ["djb"])
+    assert visible_to(triage, CATALOGUE, "supervisor", ["djb"])
+    assert visible_to(triage, CATALOGUE, "helpdesk", [])
+    assert not visible_to(triage, CATALOGUE, "csc_operator", [])
+
     assert visible_to(transport, CATALOGUE, "officer", ["transport"])
     assert not visible_to(transport, CATALOGUE, "officer", ["revenue"])
-    assert not visible_to(transport, CATALOGUE, "supervisor", ["revenue"])
-    assert [c.wa_id for c in live.active("officer", ["revenue"])] == [CITIZEN]
+    assert [c.wa_id for c in live.active("officer", ["social_welfare"])] == [CITIZEN]
+    assert {c.wa_id for c in live.active("helpdesk", [])} == {OTHER}
 
-    broker.publish(CITIZEN, ConversationPaused())
-    broker.answers(
-        CITIZEN, "Namaste, I am Asha from Revenue.", officer_id="asha", officer_name="Asha Verma"
+
+async def test_taking_over_never_locks_the_officer_out(broker: Broker, live: Feed) -> None:
+    broker.says(CITIZEN, PENSION, "talk_to_human")
+    broker.publish(
+        CITIZEN, SlotSet("human_requested", True), SlotSet("handoff_department", "social_welfare")
     )
-    broker.says(CITIZEN, "thank you", "thank")
     await live.poll()
-    assert unassigned.handed_over and unassigned.officer_name == "Asha Verma"
-    assert not unassigned.human_requested  # the request has been picked up
-    assert not visible_to(unassigned, CATALOGUE, "officer", ["djb"])
-    officer = [m for m in unassigned.messages if m.kind == "officer"]
-    assert [(m.officer_name, m.text) for m in officer] == [
-        ("Asha Verma", "Namaste, I am Asha from Revenue.")
+    pension = live.conversations[CITIZEN]
+
+    # the channel's pause names the holder and the department she speaks for
+    holder = {"officer_id": "meena", "officer_name": "Meena Rao", "department": "social_welfare"}
+    broker.publish(CITIZEN, ConversationPaused(metadata=holder))
+    broker.answers(CITIZEN, "Namaste, main Meena.", officer_id="meena", officer_name="Meena Rao")
+    broker.says(CITIZEN, "ji, 3 mahine se", "inform")
+    await live.poll()
+    assert pension.handed_over and not pension.human_requested  # the request was picked up
+    # reload, reply, hand back: she still sees it (before the fix: 403 for all three)
+    assert visible_to(pension, CATALOGUE, "officer", ["social_welfare"], "meena")
+    assert [(m.kind, m.text, m.officer_name) for m in pension.messages][1:3] == [
+        ("event", "taken", "Meena Rao"),
+        ("officer", "Namaste, main Meena.", "Meena Rao"),
     ]
 
-    broker.publish(CITIZEN, ConversationResumed())
+    # whoever holds a handoff sees it, whatever the departments say: a triage
+    # conversation a supervisor gave to Transport's officer
+    broker.says(OTHER, "I want to talk to a person", "talk_to_human")
+    helper = {"officer_id": "tarun", "officer_name": "Tarun", "department": ""}
+    broker.publish(OTHER, ConversationPaused(metadata={**helper, "reassigned_by": "sunita"}))
     await live.poll()
-    assert not unassigned.handed_over and unassigned.officer_name is None
+    triage = live.conversations[OTHER]
+    assert visible_to(triage, CATALOGUE, "officer", ["transport"], "tarun")
+    assert not visible_to(triage, CATALOGUE, "officer", ["transport"], "ravi")
+    assert triage.messages[-1].text == "reassigned"
+
+    # the end says why, and the holder's privilege ends with it
+    broker.publish(CITIZEN, ConversationResumed(metadata={"reason": "expired"}))
+    broker.publish(OTHER, ConversationResumed(metadata={"reason": "citizen"}))
+    await live.poll()
+    assert not pension.handed_over and pension.officer_name is None
+    assert pension.messages[-1].kind == "event" and pension.messages[-1].text == "ended_expired"
+    assert triage.messages[-1].text == "ended_citizen"
+    assert not visible_to(triage, CATALOGUE, "officer", ["transport"], "tarun")
+
+
+async def test_the_transcript_shows_button_titles_never_payloads_or_codes(
+    broker: Broker, live: Feed
+) -> None:
+    broker.says(CITIZEN, "namaste", "greet")
+    broker.publish(CITIZEN, SlotSet("language", "hi"))
+    broker.publish(
+        CITIZEN,
+        BotUttered(
+            "क्या आप सहमत हैं?",
+            data={"buttons": [{"title": "हाँ, सहमत", "payload": "/affirm"}]},
+        ),
+    )
+    broker.says(CITIZEN, "/affirm", "affirm")
+    # the CSC confirmation came as a template from the channel (not a bot turn)
+    broker.says(CITIZEN, '/csc_confirm{"csc_code": "836362"}', "csc_confirm")
+    broker.says(CITIZEN, '/something_new{"secret": "4242"}', "something_new")
+    broker.publish(
+        CITIZEN,
+        UserUttered(
+            "mera code 836362 hai",
+            {"name": "csc_confirm", "confidence": 0.9},
+            [{"entity": "csc_code", "value": "836362", "start": 10, "end": 16}],
+        ),
+    )
+    await live.poll()
+    citizen = [
+        (m.text, m.button) for m in live.conversations[CITIZEN].messages if m.kind == "citizen"
+    ]
+    assert citizen == [
+        ("namaste", False),
+        ("हाँ, सहमत", True),
+        ("पुष्टि करें", True),  # the csc_confirmation template's button, in Hindi
+        ("[something_new]", True),
+        ("mera code •••••• hai", False),
+    ]
+    shown = " ".join(m.text for m in live.conversations[CITIZEN].messages)
+    assert "836362" not in shown and "4242" not in shown and "{" not in shown
+    # a tapped button is not NLU data for the analytics export either
+    assert [m.text for m in live.stats.misunderstood.values()] == []
 
 
 async def test_aadhaar_like_numbers_never_reach_a_page(broker: Broker, live: Feed) -> None:

@@ -10,8 +10,14 @@
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
+  // India Standard Time (Asia/Kolkata) is UTC+05:30 all year: the same text as
+  // dashboard.web.ist, e.g. "04 Dec 15:30:05 IST".
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function two(n) { return (n < 10 ? "0" : "") + n; }
   function clock(at) {
-    return new Date(at * 1000).toISOString().slice(11, 19) + " UTC";
+    var d = new Date((at + 19800) * 1000);
+    return two(d.getUTCDate()) + " " + MONTHS[d.getUTCMonth()] + " " + two(d.getUTCHours()) +
+      ":" + two(d.getUTCMinutes()) + ":" + two(d.getUTCSeconds()) + " IST";
   }
   function waiting(seconds) {
     if (seconds === null || seconds === undefined) return el("span", "muted", "–");
@@ -86,7 +92,7 @@
         var link = el("a", null, row.who);
         link.href = "/conversations/" + encodeURIComponent(row.wa_id);
         cell(tr, link);
-        cell(tr, row.department_names.length ? row.department_names.join(", ") : "main number");
+        cell(tr, row.department_names.length ? row.department_names.join(", ") : row.owner_name);
         cell(tr, row.language || "–");
         cell(tr, row.flow || "–");
         cell(tr, row.last_intent || "–");
@@ -119,13 +125,23 @@
         if (transcript.querySelector('[data-id="' + m.id + '"]')) return;
         var li = el("li", "message " + m.kind);
         li.setAttribute("data-id", m.id);
-        var from = m.kind === "citizen" ? "Citizen"
-          : m.kind === "officer" ? m.officer_name + " (officer)" : "Assistant";
-        li.appendChild(el("span", "from", from));
+        if (m.kind !== "event") {
+          var from = m.kind === "citizen" ? "Citizen"
+            : m.kind === "officer" ? m.officer_name + " (officer)" : "Assistant";
+          li.appendChild(el("span", "from", from));
+        }
         var t = el("time", null, clock(m.at));
         t.setAttribute("data-at", m.at);
         li.appendChild(t);
-        li.appendChild(el("p", null, m.text));
+        var p = el("p");
+        if (m.button) {
+          var badge = el("span", "badge tapped", transcript.getAttribute("data-tapped-label"));
+          badge.setAttribute("data-tapped", "");
+          p.appendChild(badge);
+          p.appendChild(document.createTextNode(" "));
+        }
+        p.appendChild(document.createTextNode(m.text));
+        li.appendChild(p);
         transcript.appendChild(li);
         li.scrollIntoView({ block: "nearest" });
       });
@@ -135,6 +151,8 @@
           var dd = summary.querySelector('[data-key="' + key + '"]');
           if (dd) dd.textContent = s[key] || "–";
         });
+        var owner = summary.querySelector('[data-key="owner"]');
+        if (owner) owner.textContent = s.owner_name;
         var w = summary.querySelector('[data-key="waiting"]');
         if (w) w.replaceChildren(waiting(s.waiting_seconds));
         var f = summary.querySelector('[data-key="flags"]');
