@@ -193,11 +193,14 @@ def test_officer_takes_over_replies_and_hands_back_to_the_form(stack):
     stack.emulator.citizen_says("I want to apply for a driving licence", wa_id=wa_id)
     assert "Question 1 of 5" in said(stack, wa_id, after, "Question 1 of 5")
 
+    after = last_seq(stack, wa_id)
     taken = stack.channel.handoff(wa_id, "take", **OFFICER)
     assert taken.json() == {"status": "taken"}
-    [started] = replies(stack, wa_id, number=TRANSPORT, at_least=1)
+    # in the chat the citizen wrote to (the main number), not from Transport's number
+    [started] = replies(stack, wa_id, after=after, at_least=1)
     assert "Meena Sharma" in rendered_text(started)
     assert "Transport Department" in rendered_text(started)
+    assert replies(stack, wa_id, number=TRANSPORT, seconds=0) == []
     other = {**OFFICER, "officer_id": "off-9", "officer_name": "Ravi"}
     assert stack.channel.handoff(wa_id, "take", **other).status_code == 409
     assert stack.channel.send(wa_id, "hello", **other).json()["error"] == "not_in_handoff"
@@ -213,12 +216,11 @@ def test_officer_takes_over_replies_and_hands_back_to_the_form(stack):
     time.sleep(0.5)  # a reply would have been sent before the turn was saved
     assert replies(stack, wa_id, after=after, seconds=0) == []
 
+    after = last_seq(stack, wa_id)
     sent = stack.channel.send(wa_id, "Please send your licence number.", **OFFICER)
     assert sent.status_code == 200, sent.text
     officer_message = next(
-        m
-        for m in replies(stack, wa_id, number=TRANSPORT, at_least=2)
-        if m["id"] == sent.json()["message_id"]
+        m for m in replies(stack, wa_id, after=after) if m["id"] == sent.json()["message_id"]
     )
     assert "Please send your licence number." in rendered_text(officer_message)
     uttered = [
@@ -235,9 +237,10 @@ def test_officer_takes_over_replies_and_hands_back_to_the_form(stack):
     assert bot and bot[0]["metadata"]["officer_id"] == "off-7"
     assert [e["event"] for e in uttered].count("pause") == 1
 
+    after = last_seq(stack, wa_id)
     assert stack.channel.handoff(wa_id, "release", **OFFICER).json() == {"status": "released"}
     assert stack.channel.handoffs() == []
-    replies(stack, wa_id, number=TRANSPORT, at_least=3)  # "the assistant will help you again"
+    assert "assistant will help you again" in said(stack, wa_id, after, "help you again")
     after = last_seq(stack, wa_id)
     stack.emulator.citizen_says("Asha Kumari", wa_id=wa_id)
     assert "Question 2 of 5" in said(stack, wa_id, after, "Question 2 of 5")  # form continues

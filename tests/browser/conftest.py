@@ -69,6 +69,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             WHATSAPP_MEDIA_DIR=str(directory / "stack" / "media"),
             # the channel's first handoff after start-up can take ~10 s (see the report)
             BACKENDS_TIMEOUT_SECONDS="20",
+            # every handoff counts as old: the supervisor's list is tested without waiting
+            DASHBOARD_HANDOFF_STALE_MINUTES="0",
         ) as dashboard:
             yield System(stack, dashboard)
 
