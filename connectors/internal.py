@@ -111,17 +111,14 @@ class InternalApi:
         """A broadcast from the department's own number; everything else (handoff notices
         and officers' replies included) from the number the citizen last wrote to, so it
         lands in the chat they are in, else the department's number, else the main one."""
-        settings = self.channel.settings
-        own = settings.department_number(department)
         if purpose == "broadcast":
+            own = self.channel.settings.department_number(department)
             if own is None:
                 raise ApiError(
                     422, "no_number_for_department", f"no number for department {department!r}"
                 )
             return own
-        latest = self.store.latest_number(wa_id)
-        latest = latest if latest in settings.numbers else None
-        return latest or own or settings.main_number
+        return self.desk.number(wa_id, department)
 
     # --- notifications -----------------------------------------------------------------
 
