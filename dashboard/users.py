@@ -2,8 +2,9 @@
 
     python -m dashboard.users add ravi --name "Ravi Kumar" --role officer --departments revenue
     python -m dashboard.users add csc1 --name "Asha" --role csc_operator --centre "CSC Rohini-7"
+    python -m dashboard.users add hari --name "Hari Om" --role helpdesk   # triage, no department
     python -m dashboard.users passwd ravi
-    python -m dashboard.users disable ravi
+    python -m dashboard.users disable ravi    # the dashboard then releases ravi's handoffs
     python -m dashboard.users list
 
 Passwords are read from the terminal (``getpass``), or from standard input with
