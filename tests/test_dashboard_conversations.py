@@ -4,6 +4,7 @@ internal API (docs/internal-apis.md §2) that records what the dashboard asked."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -27,8 +28,11 @@ from rasa.shared.core.events import (
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from sqlalchemy import select
 
+from dashboard.channel_client import ChannelClient
 from dashboard.db import AuditEntry, Database
+from dashboard.handoffs import release_disabled
 from dashboard.testing import INTERNAL_TOKEN, Dashboard, running_dashboard
+from dashboard.users import set_disabled
 
 REVENUE_CITIZEN, TRANSPORT_CITIZEN = "919810000001", "919810000002"
 PENSION_CITIZEN, TRIAGE_CITIZEN = "919810000011", "919810000012"
@@ -516,4 +520,33 @@ def test_disabling_an_account_releases_its_handoffs(system: Any) -> None:
         (PENSION_CITIZEN, "release", True)
     ]
     assert [h["officer_id"] for h in channel.handoffs] == ["tarun"]  # others' stay
+    channel.handoffs = []
+
+
+def test_an_account_disabled_from_the_command_line_loses_its_handoffs_at_the_next_sweep(
+    system: Any,
+) -> None:
+    dash, channel, _ = system
+    dash.add_user("cli-leaver", "officer", departments=["revenue"], name="CLI Leaver")
+    channel.handoffs = [
+        {"wa_id": REVENUE_CITIZEN, "officer_id": "cli-leaver", "officer_name": "CLI Leaver",
+         "department": "revenue", "since": "2026-12-04T09:00:00Z", "since_epoch": 0},
+        {"wa_id": TRANSPORT_CITIZEN, "officer_id": "tarun", "officer_name": "Tarun Singh",
+         "department": "transport", "since": "2026-12-04T09:00:00Z", "since_epoch": 0},
+    ]  # fmt: skip
+    db = Database(dash.db_url)
+    client = ChannelClient(channel.url, INTERNAL_TOKEN, 5)
+
+    async def sweep() -> list[str]:
+        try:
+            return await release_disabled(db, client)
+        finally:
+            await client.close()
+
+    try:
+        set_disabled(db, "cli-leaver")  # what `python -m dashboard.users disable` does
+        assert asyncio.run(sweep()) == [REVENUE_CITIZEN]
+    finally:
+        db.dispose()
+    assert [h["officer_id"] for h in channel.handoffs] == ["tarun"]
     channel.handoffs = []
