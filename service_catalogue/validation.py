@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 
 from indic_nlu.text import devanagari_to_roman, normalize, phonetic_key
+from privacy import mask_aadhaar, redact_aadhaar, verhoeff_valid  # the one masker
 from service_catalogue import Choice, Field
 
 __all__ = [
@@ -121,75 +122,8 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-_DIGIT = r"[0-9\u0966-\u096f]"
-
-
 def _digits_only(text: str) -> str:
     return "".join(c for c in _ascii_digits(text) if "0" <= c <= "9")
-
-
-# --------------------------------------------------------------------------- Verhoeff
-
-# Published tables (Verhoeff 1969; as in UIDAI's and Wikipedia's descriptions).
-_VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
-    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8),
-    (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2),
-    (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
-    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-)
-_VERHOEFF_P = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
-    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
-    (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
-    (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
-)
-
-
-def verhoeff_valid(digits: str) -> bool:
-    """True if ``digits`` (ASCII or Devanagari, nothing else) ends in a valid check digit."""
-    ascii_digits = _ascii_digits(digits)
-    if not ascii_digits or not re.fullmatch(r"[0-9]+", ascii_digits):
-        return False
-    check = 0
-    for position, char in enumerate(reversed(ascii_digits)):
-        check = _VERHOEFF_D[check][_VERHOEFF_P[position % 8][int(char)]]
-    return check == 0
-
-
-def mask_aadhaar(digits: str) -> str:
-    """``XXXX-XXXX-`` and the last four digits; ``ValueError`` if there are fewer than 4."""
-    only = _digits_only(digits)
-    if len(only) < 4:
-        raise ValueError("an Aadhaar mask needs at least 4 digits")
-    return f"XXXX-XXXX-{only[-4:]}"
-
-
-# 12 digits, possibly grouped 4-4-4 by spaces, dashes or dots, with no digit touching
-# either end. A 16-digit number typed in groups of 4 (a Virtual ID) may lose its first
-# 12 digits to a mask: over-redaction is the safe side.
-_AADHAAR_RUN = re.compile(
-    rf"(?<!{_DIGIT})({_DIGIT}{{4}}[ \-.]{{0,2}}{_DIGIT}{{4}}[ \-.]{{0,2}}{_DIGIT}{{4}})(?!{_DIGIT})"
-)
-
-
-def redact_aadhaar(text: str) -> str:
-    """Replaces every Verhoeff-valid 12-digit run (Aadhaar) in ``text`` by its mask."""
-
-    def mask(match: re.Match[str]) -> str:
-        digits = _digits_only(match.group(1))
-        return mask_aadhaar(digits) if verhoeff_valid(digits) else match.group(0)
-
-    return _AADHAAR_RUN.sub(mask, text)
 
 
 # --------------------------------------------------------------------------- dates
@@ -742,7 +676,7 @@ def _amount_vocabulary() -> dict[str, tuple[str, object]]:
     for kind, words in _FRACTION_WORDS.items():
         for word in words:
             add(word, ("fraction", kind))
-    for kind, words in (
+    for kind, group in (
         ("currency", _CURRENCY_WORDS),
         ("year", _YEAR_WORDS),
         ("month", _MONTH_WORDS),
@@ -752,7 +686,7 @@ def _amount_vocabulary() -> dict[str, tuple[str, object]]:
         ("negative", _NEGATIVE_WORDS),
         ("filler", _AMOUNT_FILLER),
     ):
-        for word in words:
+        for word in group:
             key = _roman_key(word) if word.isascii() else _norm(word)
             vocabulary.setdefault(key, (kind, None))
     return vocabulary
