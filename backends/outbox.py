@@ -15,7 +15,8 @@ read again next round, harmlessly.
 - ``certificate.issued`` → ``certificate_issued``, schedules ``certificate_ready``;
   ``certificate.downloaded`` cancels it;
 - ``grievance.replied`` → ``grievance_updated``; ``grievance.status_changed`` to resolved
-  → ``grievance_resolved``; ``grievance.escalated`` → ``grievance_escalated``.
+  → ``grievance_resolved`` (again after the citizen reopened it);
+  ``grievance.escalated`` → ``grievance_escalated``.
 
 ``csc_confirmation`` is queued by the CSC filing itself (it alone knows the code).
 """
@@ -144,6 +145,18 @@ def _application(
     )
 
 
+def resolutions_before(session: Session, event: Event) -> int:
+    """How often the grievance was resolved before ``event`` (the citizen reopened it
+    since): each resolution is a new message."""
+    return sum(
+        1
+        for e in events_of(session, event.subject_id)
+        if e.id < event.id
+        and e.type == "grievance.status_changed"
+        and e.payload.get("status") == "resolved"
+    )
+
+
 def _grievance(session: Session, event: Event, now: datetime) -> None:
     g = session.get(Grievance, event.subject_id)
     if g is None:
@@ -157,6 +170,8 @@ def _grievance(session: Session, event: Event, now: datetime) -> None:
         key = f"grievance:{g.id}:replied:{notifications.digest(parameters)}"
     elif kind == "status_changed" and payload.get("status") == "resolved":
         template, key = "grievance_resolved", f"grievance:{g.id}:resolved"
+        again = resolutions_before(session, event)  # resolved again after a reopening
+        key += f":{again}" if again else ""
     elif kind == "escalated":
         template = "grievance_escalated"
         level = int(payload.get("escalation_level") or g.escalation_level)

@@ -196,6 +196,47 @@ def test_a_message_waiting_for_a_retry_holds_back_the_citizens_next_one(
         assert issued["sent_at"] >= verified["sent_at"]
 
 
+def test_a_grievance_resolved_again_after_the_citizen_reopened_it_is_announced_again(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    citizen = new_citizen()
+    filed = requests.post(
+        f"{backend.url}/grievances",
+        json={
+            "category": "streetlight",
+            "department": "mcd",
+            "description": "The street light outside house 12 is off.",
+            "language": "en",
+        },
+        headers=backend.citizen(citizen),
+        timeout=10,
+    )
+    grievance_id = filed.json()["grievance_id"]
+
+    def officer_resolves() -> None:
+        resolved = requests.post(
+            f"{backend.url}/grievances/{grievance_id}/actions",
+            json={"action": "resolve", "message": "Fixed."},
+            headers=backend.officer(),
+            timeout=10,
+        )
+        assert resolved.status_code == 200, resolved.text
+
+    officer_resolves()
+    assert wait_for(lambda: templates_to(channel, citizen) == ["grievance_resolved"])
+    reopened = requests.post(
+        f"{backend.url}/grievances/{grievance_id}/reopen",
+        json={"comment": "Still off"},
+        headers=backend.citizen(citizen),
+        timeout=10,
+    )
+    assert reopened.json()["status"] == "open"
+    officer_resolves()
+    assert wait_for(lambda: templates_to(channel, citizen).count("grievance_resolved") == 2)
+    settle(0.5)
+    assert [m["parameters"] for m in channel.to(citizen)] == [[grievance_id], [grievance_id]]
+
+
 def test_refused_message_fails_permanently_with_the_channels_code(
     backend: Backend, channel: FakeChannel
 ) -> None:
