@@ -199,6 +199,12 @@ class LanguageDetector(_MessageProcessor):
         return messages
 
 
+GREET = "greet"
+# waving hand, folded hands (namaste), person raising hand; skin-tone and gender
+# modifiers follow them as separate code points and change nothing here
+_HELLO_EMOJI = frozenset("\U0001f44b\U0001f64f\U0001f64b")
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class WordlessMessageClassifier(_MessageProcessor):
     """A message with no letters or digits (empty, emoji, punctuation) is not guessed.
@@ -206,13 +212,19 @@ class WordlessMessageClassifier(_MessageProcessor):
     Without this, a classifier still picks its likeliest intent for "😀😀" (often
     ``affirm``), and an emoji would count as consent. Such messages get ``nlu_fallback``
     with full confidence, and the assistant asks the citizen to write in words.
+
+    One exception: a wave 👋 or folded hands 🙏 (🙋 too, in any skin tone, alone or
+    with other emoji) is how many citizens say hello on WhatsApp, so it is ``greet``.
+    It is never ``affirm``: an emoji still cannot give consent.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if any(c.isalnum() for c in message.get(TEXT) or ""):
+            text = message.get(TEXT) or ""
+            if any(c.isalnum() for c in text):
                 continue
-            intent = {INTENT_NAME_KEY: NLU_FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
+            name = GREET if any(c in _HELLO_EMOJI for c in text) else NLU_FALLBACK
+            intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         return messages

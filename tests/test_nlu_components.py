@@ -165,9 +165,17 @@ def test_language_property(tokenizer):
     assert run("Hi", tokenizer).get("language")["code"] == "en"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀😀", "🙏", "...", "?!"])
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "👍", "👍🏽", "...", "?!", "❤️"])
 def test_wordless_messages_are_not_guessed(text, tokenizer):
     assert run(text, tokenizer).get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "text", ["👋", "🙏", "🙏🏻", "👋🏾👋🏾", "🙏🙏🙏", "🙋‍♀️", " 🙏 ", "🙏😊", "🙏!"]
+)
+def test_a_wave_or_folded_hands_is_a_hello(text, tokenizer):
+    intent = run(text, tokenizer).get("intent")
+    assert intent == {"name": "greet", "confidence": 1.0}  # a hello, never consent
 
 
 def test_a_message_with_words_is_left_to_the_classifier(tokenizer):
