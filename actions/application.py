@@ -244,7 +244,8 @@ class ValidateApplicationForm(FormValidationAction):
 
         * A choice named by the message (a tapped row's payload is the choice id,
           "छात्रवृत्ति के लिए" names one) answers the question whatever intent the NLU
-          reads in it: "scholarship" is also a service, but here it is the purpose.
+          reads in it: "scholarship" is also a service, but here it is the purpose, and
+          "kheti" (farming) is no "cancel". Only the choices of this question count.
         * A voice note, sticker, location, file or a lone emoji is passed on to
           ``validate_field_value``, which answers it in kind and asks again.
         * Anything else with a rule of its own (DIGRESSIONS, including a language
@@ -260,9 +261,8 @@ class ValidateApplicationForm(FormValidationAction):
         kind = not_typed(tracker)
         if kind is not None:
             return {"field_value": text or kind}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if field.type == "choice" and intent != "cancel" and check_answer(field, text)[0]:
-            return {"field_value": text}
+        if field.type == "choice" and check_answer(field, text)[0]:
+            return {"field_value": text}  # even "kheti" (farming), which NLU reads as cancel
         return {}
 
     async def validate_field_value(

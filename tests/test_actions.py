@@ -189,6 +189,20 @@ async def test_a_choice_tapped_or_named_in_a_phrase_answers_the_question(text, i
     assert not any(r.startswith("utter_invalid") for r in replies(dispatcher))
 
 
+async def test_a_choice_the_nlu_reads_as_cancel_is_still_the_answer():
+    values = {k: v for k, v in INCOME_ANSWERS.items() if k != "income_source"}
+    tracker_ = form_tracker("income_certificate", values, "kheti", "cancel")  # NLU: 0.43
+    dispatcher, slots = await run_form(tracker_)
+    assert slots["form_answers"]["values"]["income_source"] == "agriculture"
+
+
+async def test_cancel_at_a_choice_question_still_cancels():
+    values = {k: v for k, v in INCOME_ANSWERS.items() if k != "income_source"}
+    tracker_ = form_tracker("income_certificate", values, "cancel karo", "cancel")
+    dispatcher, slots = await run_form(tracker_)
+    assert slots == {} and dispatcher.messages == []  # Rasa rejects the form: the rule runs
+
+
 async def test_a_real_digression_at_a_choice_question_is_left_to_its_rule():
     tracker_ = form_tracker(
         "income_certificate", INCOME_ANSWERS, "income certificate ki fees kitni hai", "service_info"
