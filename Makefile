@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-PY_PACKAGES := actions backends connectors dashboard indic_nlu service_catalogue whatsapp_emulator bench tests scripts ops
+PY_PACKAGES := actions backends connectors dashboard indic_nlu service_catalogue whatsapp_emulator bench tests scripts ops privacy
 
 .PHONY: help venv train run test lint types validate unit stories bench-nlu bench-load bench-load-prod test-prod clean
 

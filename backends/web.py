@@ -10,7 +10,6 @@ import hmac
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -20,23 +19,15 @@ from sanic.response import HTTPResponse, html
 from sanic.response import json as json_response
 from sqlalchemy.orm import Session
 
+import privacy
 from backends.config import Settings
 from backends.db import Database, IdempotencyKey, utcnow
 from service_catalogue import Catalogue
-from service_catalogue.validation import verhoeff_valid
 
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("hi", "en")
 _ID_HEADER = re.compile(r"^[A-Za-z0-9+_.:@-]{1,64}$")
-# 12 digits (ASCII or Devanagari), optionally grouped 4-4-4, not part of a longer token.
-# A leading "+" marks a phone number in international form (+91 and 10 digits), which
-# validation.check produces for mobile fields: that is not an Aadhaar number.
-_D = "0-9\u0966-\u096f"
-_GROUP = rf"[{_D}]{{4}}"
-_AADHAAR = re.compile(
-    rf"(?<![{_D}A-Za-z+]){_GROUP}[ \-.]{{0,2}}{_GROUP}[ \-.]{{0,2}}{_GROUP}(?![{_D}A-Za-z])"
-)
 
 
 class ApiError(Exception):
@@ -155,19 +146,19 @@ def officer(request: Request, *, named: bool = False) -> Caller:
 
 
 def contains_aadhaar(text: str) -> bool:
-    """Whether ``text`` holds a 12-digit Verhoeff-valid number (a full Aadhaar number)."""
-    for match in _AADHAAR.findall(text):
-        digits = "".join(str(unicodedata.decimal(c)) for c in match if c.isdecimal())
-        if verhoeff_valid(digits):
-            return True
-    return False
+    """Whether ``text`` holds a full Aadhaar number, by the one rule the channel and the
+    logs use too (``privacy``: any digits, any separators, a valid check digit)."""
+    return privacy.contains_aadhaar(text)
 
 
 def unmasked_aadhaar_paths(value: Any, path: str = "") -> list[str]:
-    """Dotted paths of every string or number in ``value`` holding a full Aadhaar number."""
+    """Dotted paths of every string or number in ``value`` holding a full Aadhaar number
+    (machine-made identifiers, ``privacy.IDENTIFIER_KEYS`` such as ``sha256``, excepted)."""
     if isinstance(value, Mapping):
         found: list[str] = []
         for key, item in value.items():
+            if key in privacy.IDENTIFIER_KEYS:
+                continue
             found += unmasked_aadhaar_paths(item, f"{path}.{key}" if path else str(key))
         return found
     if isinstance(value, list):

@@ -8,9 +8,11 @@ sanic's loggers then formats it as one JSON object per line:
     {"ts": "2026-12-04T14:07:20.123Z", "level": "INFO", "service": "backends",
      "logger": "backends.web", "event": "POST /edistrict/applications 201 12ms"}
 
-Masking: Indian mobile numbers and WhatsApp ids keep their last four digits
-(``91XXXXXX1234``, ``XXXXXX1234``), Aadhaar numbers too (``XXXX-XXXX-1234``), and any
-other run of 11-15 digits is treated as an international wa_id.
+Masking (``privacy.mask_personal_numbers``, the one masker of the project): Indian mobile
+numbers and WhatsApp ids keep their last four digits (``91XXXXXX1234``, ``XXXXXX1234``),
+Aadhaar numbers too (``XXXX-XXXX-1234``, however they are typed: dots, double or no-break
+spaces, Devanagari digits), and any other run of 11-15 digits is treated as an
+international wa_id.
 
 Retention (CERT-In: 180 days): with ``LOG_DIR`` set, logs also go to
 ``$LOG_DIR/<service>.log``, rotated at midnight UTC and kept ``LOG_RETENTION_DAYS``
@@ -24,31 +26,21 @@ import json
 import logging
 import logging.handlers
 import os
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from privacy import mask_personal_numbers
+
 DEFAULT_RETENTION_DAYS = 180
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
 
-_AADHAAR_GROUPED = re.compile(r"(?<!\d)[2-9]\d{3}[ -]\d{4}[ -](\d{4})(?!\d)")
-_PHONE_91 = re.compile(r"(?<![\d+])\+?91[ -]?[6-9]\d{5}(\d{4})(?!\d)")
-_AADHAAR = re.compile(r"(?<!\d)[2-9]\d{7}(\d{4})(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)[6-9]\d{5}(\d{4})(?!\d)")
-_LONG_NUMBER = re.compile(r"(?<!\d)\d{7,11}(\d{4})(?!\d)")
-
 
 def mask(text: str) -> str:
-    """``text`` with phone numbers, wa_ids and Aadhaar numbers reduced to their last 4."""
-    if not any(c.isdigit() for c in text):
-        return text
-    text = _AADHAAR_GROUPED.sub(r"XXXX-XXXX-\1", text)
-    text = _PHONE_91.sub(r"91XXXXXX\1", text)
-    text = _AADHAAR.sub(r"XXXX-XXXX-\1", text)
-    text = _MOBILE.sub(r"XXXXXX\1", text)
-    return _LONG_NUMBER.sub(r"XXXXXXX\1", text)
+    """``text`` with phone numbers, wa_ids and Aadhaar numbers reduced to their last 4
+    (``privacy.mask_personal_numbers``: the masker the channel and the backends share)."""
+    return mask_personal_numbers(text)
 
 
 def retention_days() -> int:

@@ -49,6 +49,13 @@ async def serving(app):
         ("mobile 9812345678", "mobile XXXXXX5678"),
         ("wa_id 447700900123456", "wa_id XXXXXXX3456"),
         ("APP-2026-000001 paid 1500 at 1733312345", "APP-2026-000001 paid 1500 at 1733312345"),
+        # issue 13: what the log masker used to miss (privacy.mask_personal_numbers now)
+        ("uid 2345.6789.0124 ok", "uid XXXX-XXXX-0124 ok"),
+        ("uid 2345  6789  0124", "uid XXXX-XXXX-0124"),
+        ("uid 2345\u00a06789\u00a00124", "uid XXXX-XXXX-0124"),
+        ("uid २३४५ ६७८९ ०१२४", "uid XXXX-XXXX-0124"),
+        ("file Aadhaar_2345_6789_0124.pdf", "file Aadhaar_XXXX-XXXX-0124.pdf"),
+        ("mobile 98123 45678", "mobile XXXXXX5678"),
     ],
 )
 def test_personal_numbers_keep_only_their_last_four_digits(text, expected):
