@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -115,6 +116,20 @@ class ActionCheckStatus(Action):
         return []
 
 
+def message_key(tracker: Tracker, purpose: str) -> str:
+    """An idempotency key for what this action creates in answer to the citizen's latest
+    message, derived from that message's id (the WhatsApp wamid): the same turn run
+    again after a crash asks the backend with the same key and gets the same record.
+    A new random key when the message has no id."""
+    message_id = (tracker.latest_message or {}).get("message_id") or next(
+        (e.get("message_id") for e in reversed(tracker.events) if e.get("event") == "user"), None
+    )
+    if not message_id:
+        return new_key()
+    seed = f"{tracker.sender_id}\n{message_id}\n{purpose}".encode()
+    return hashlib.sha256(seed).hexdigest()[:40]
+
+
 class ActionPayFee(Action):
     def name(self) -> str:
         return "action_pay_fee"
@@ -135,7 +150,7 @@ class ActionPayFee(Action):
             clients().payments.create_order,
             citizen_id=tracker.sender_id,
             application_id=application_id,
-            idempotency_key=new_key(),
+            idempotency_key=message_key(tracker, f"pay:{application_id}"),
         )
         if not order.ok:
             response = (

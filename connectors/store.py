@@ -5,6 +5,15 @@ erasure requests.
 Every inbound message is written here (unique by its wamid) before the webhook is
 acknowledged; a worker then claims it with an atomic UPDATE, so a message delivered
 five times, or seen by several Rasa processes, makes exactly one conversation turn.
+
+A claim is a lease: its token is the attempt number the claim wrote, the worker renews
+``claimed_at`` while the turn runs (:meth:`ChannelStore.heartbeat`), and only the holder
+of the current token can finish or release the message. A message whose worker died
+(no heartbeat for ``stuck_after_seconds``) goes back to the queue; one claimed
+``max_attempts`` times without finishing (a message that kills its process) is not
+given to Rasa again (``exhausted``). Every reply sent for an inbound message is recorded
+under ``<wamid>:<n>`` (:meth:`ChannelStore.reply_sent`), so a turn run again after a
+crash does not send what the citizen already has.
 SQLite by default (``var/whatsapp.db``), any SQLAlchemy URL (PostgreSQL in production).
 """
 
@@ -41,6 +50,15 @@ inbox = sa.Table(
 )
 
 busy = inbox.alias("busy")
+
+# Replies sent for an inbound message, by "<wamid>:<n>" (the n-th of its turn).
+replies = sa.Table(
+    "whatsapp_replies",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("message_id", sa.String(128)),  # the wamid the Graph API gave the reply
+    sa.Column("sent_at", sa.Float, nullable=False),
+)
 
 issued = sa.Table(
     "whatsapp_issued_payloads",
@@ -182,11 +200,14 @@ class ChannelStore:
                 )
             ]
 
-    def next_pending(self, wa_id: str) -> dict[str, Any] | None:
+    def next_pending(self, wa_id: str, max_attempts: int | None = None) -> dict[str, Any] | None:
         """The citizen's oldest unprocessed message, claimed for this worker, or None.
 
         None also while another of the citizen's messages is being processed (by any
-        process); that worker takes the next one when it is done.
+        process); that worker takes the next one when it is done. The row's ``attempts``
+        is the claim's token. A message already claimed ``max_attempts`` times is still
+        claimed, but marked ``exhausted``: it must not reach Rasa again (the worker
+        apologises and finishes it ``failed``).
         """
         while True:
             with self.engine.begin() as connection:
@@ -203,24 +224,51 @@ class ChannelStore:
                     return None
                 claimed = connection.execute(
                     inbox.update()
-                    .where(inbox.c.message_id == row.message_id, inbox.c.state == "pending")
+                    .where(
+                        inbox.c.message_id == row.message_id,
+                        inbox.c.state == "pending",
+                        inbox.c.attempts == row.attempts,
+                    )
                     .values(state="processing", claimed_at=time.time(), attempts=row.attempts + 1)
                 ).rowcount
             if claimed == 1:
-                return {**row._mapping, "attempts": row.attempts + 1}
+                exhausted = max_attempts is not None and row.attempts >= max_attempts
+                return {**row._mapping, "attempts": row.attempts + 1, "exhausted": exhausted}
 
-    def finish(self, message_id: str, state: str = "done") -> None:
+    def heartbeat(self, message_id: str, token: int) -> bool:
+        """Renews the claim while its turn runs; False if the claim was lost."""
         with self.engine.begin() as connection:
-            connection.execute(
-                inbox.update().where(inbox.c.message_id == message_id).values(state=state)
+            return bool(
+                connection.execute(
+                    inbox.update()
+                    .where(
+                        inbox.c.message_id == message_id,
+                        inbox.c.state == "processing",
+                        inbox.c.attempts == token,
+                    )
+                    .values(claimed_at=time.time())
+                ).rowcount
             )
 
-    def release(self, message_id: str) -> None:
+    def finish(self, message_id: str, state: str = "done", token: int | None = None) -> bool:
+        """Ends the claim (``done``, ``failed`` or back to ``pending``).
+
+        With ``token``, only if that claim is still the current one: a worker whose
+        claim was taken over (it looked dead) changes nothing. True if it changed.
+        """
+        query = inbox.update().where(inbox.c.message_id == message_id)
+        if token is not None:
+            query = query.where(inbox.c.state == "processing", inbox.c.attempts == token)
+        with self.engine.begin() as connection:
+            return bool(connection.execute(query.values(state=state)).rowcount)
+
+    def release(self, message_id: str, token: int | None = None) -> bool:
         """Puts a message back for another try (after a failure that may be passing)."""
-        self.finish(message_id, "pending")
+        return self.finish(message_id, "pending", token)
 
     def requeue_stuck(self, older_than_seconds: float) -> int:
-        """Messages claimed by a process that died are processed again."""
+        """Messages whose worker stopped renewing its claim (its process died) are
+        processed again."""
         with self.engine.begin() as connection:
             return int(
                 connection.execute(
@@ -232,6 +280,22 @@ class ChannelStore:
                     .values(state="pending")
                 ).rowcount
             )
+
+    # --- replies already sent (a turn run again sends only what is missing) -----------
+
+    def reply_sent(self, key: str) -> bool:
+        with self.engine.connect() as connection:
+            found = connection.execute(sa.select(replies.c.key).where(replies.c.key == key)).first()
+        return found is not None
+
+    def record_reply(self, key: str, message_id: str | None) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    replies.insert().values(key=key, message_id=message_id, sent_at=time.time())
+                )
+        except IntegrityError:
+            pass  # recorded by an earlier attempt
 
     def reachable(self) -> bool:
         with self.engine.connect() as connection:

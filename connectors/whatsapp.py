@@ -4,13 +4,22 @@ Intake (POST /webhooks/whatsapp/webhook):
 1. the X-Hub-Signature-256 HMAC-SHA256 of the raw body is checked in constant time
    (401 otherwise); bodies over 3 MB are refused;
 2. every message of the batch is stored in the channel's database, unique by its wamid,
-   with any Aadhaar number already masked (``service_catalogue.validation``), and
-   statuses are recorded (never moving backwards) — only then is 200 answered;
+   with every Aadhaar number in every string of it masked (``privacy.mask_tree``: text,
+   caption, file name, location name and address, profile name), and statuses are
+   recorded (never moving backwards) — only then is 200 answered;
 3. a background worker per citizen claims that citizen's messages one at a time, oldest
    first (after a short window that lets a shuffled batch settle), and hands each to
-   Rasa exactly once; different citizens run in parallel. A message claimed by a
-   process that died is processed again after a while; one that keeps failing is
-   answered with an apology instead of silence.
+   Rasa; different citizens run in parallel.
+
+Exactly once, whatever dies when: the claim is a lease the worker renews while the turn
+runs, so a long turn is never handed to a second worker, and only the current claim can
+finish the message. A message whose process died is claimed again after
+``stuck_after_seconds``; it is run again unless Rasa's tracker already holds its wamid
+(the turn was saved), the replies the citizen already has are not sent again (each is
+recorded under ``<wamid>:<n>``), and the actions derive their idempotency keys from the
+wamid, so the backends create nothing twice. A message that fails, or kills its
+process, ``MAX_ATTEMPTS`` times is answered with an apology, once, and ends ``failed``.
+``connectors/faults.py`` holds the kill points the fault-injection test uses.
 
 Button and list replies only act as payloads when the id is one this channel issued to
 that citizen; files are fetched from the Graph media endpoint, checked (MIME allow-list,
@@ -47,7 +56,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 import ops
-from connectors import conversation, media, rasa_speedups
+from connectors import conversation, faults, media, rasa_speedups
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import ChannelStore, dumps
 from connectors.whatsapp_format import (
@@ -57,11 +66,12 @@ from connectors.whatsapp_format import (
     outbound_payloads,
     parse_webhook,
 )
+from privacy import mask_tree, redact_aadhaar
 from service_catalogue.templates import Template, TemplateError, Templates, load_templates
-from service_catalogue.validation import redact_aadhaar
 
 logger = logging.getLogger(__name__)
 rasa_speedups.install()
+faults.install_from_environment()
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 3 * 2**20
@@ -164,10 +174,8 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
 
 
 def _row(message: Inbound) -> dict[str, Any]:
-    body = asdict(message)
-    body["text"] = redact_aadhaar(message.text or "")
-    if body.get("media") and body["media"].get("caption"):
-        body["media"]["caption"] = redact_aadhaar(body["media"]["caption"])
+    """The inbox row of a message: every string of it with Aadhaar numbers masked."""
+    body = mask_tree({**asdict(message), "text": message.text or ""})
     return {
         "message_id": message.message_id,
         "wa_id": message.wa_id,
@@ -266,6 +274,8 @@ class WhatsAppInput(InputChannel):
         messages, updates = parse_webhook(payload)
         try:
             added = self.store.add_inbound([_row(m) for m in messages])
+            if added:
+                faults.kill_point("after_store")
             for message in messages:
                 self.store.touch_contact(message.wa_id, message.phone_number_id, message.timestamp)
             for update in updates:
@@ -326,23 +336,52 @@ class WhatsAppInput(InputChannel):
         while True:
             if wa_id in self._erasures:
                 await self._erase(wa_id)
-            row = self.store.next_pending(wa_id)
+            row = self.store.next_pending(wa_id, MAX_ATTEMPTS)
             if row is None:
                 self._workers.pop(wa_id, None)  # no await since the check: no message is missed
                 return
+            token = int(row["attempts"])
+            if row["exhausted"]:  # claimed MAX_ATTEMPTS times, never finished: it kills us
+                logger.error("whatsapp.process.exhausted attempts=%s", token - 1)
+                await self._give_up(row, token)
+                continue
+            beat = asyncio.create_task(self._keep_claim(row["message_id"], token))
             try:
                 await self._process(row, on_new_message)
-                self.store.finish(row["message_id"])
+                failed = False
             except Exception:  # noqa: BLE001 - never let one message stop the citizen's queue
-                logger.exception("whatsapp.process.failed attempt=%s", row["attempts"])
-                if row["attempts"] < MAX_ATTEMPTS:
-                    self.store.release(row["message_id"])
-                    await asyncio.sleep(2.0 * row["attempts"])
-                else:
-                    self.store.finish(row["message_id"], "failed")
-                    await self.deliver(
-                        row["phone_number_id"], wa_id, {"type": "text", "text": {"body": APOLOGY}}
-                    )
+                logger.exception("whatsapp.process.failed attempt=%s", token)
+                failed = True
+            finally:
+                beat.cancel()
+            if not failed:
+                if not self.store.finish(row["message_id"], "done", token):
+                    logger.warning("whatsapp.claim.lost attempt=%s", token)
+            elif token < MAX_ATTEMPTS:
+                self.store.release(row["message_id"], token)
+                await asyncio.sleep(2.0 * token)
+            else:
+                await self._give_up(row, token)
+
+    async def _keep_claim(self, message_id: str, token: int) -> None:
+        """Renews the claim while the turn runs, so no other worker takes the message."""
+        interval = max(0.2, self.settings.stuck_after_seconds / 4)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not self.store.heartbeat(message_id, token):
+                    logger.warning("whatsapp.claim.lost attempt=%s", token)
+                    return
+            except Exception:  # noqa: BLE001 - the database may be back at the next beat
+                logger.exception("whatsapp.claim.heartbeat_failed")
+
+    async def _give_up(self, row: dict[str, Any], token: int) -> None:
+        """The apology for a message the assistant cannot answer (once), then ``failed``."""
+        body = {"type": "text", "text": {"body": APOLOGY}}
+        await self.deliver_once(
+            row["phone_number_id"], row["wa_id"], body, f"{row['message_id']}:apology"
+        )
+        self.store.finish(row["message_id"], "failed", token)
 
     async def _erase(self, wa_id: str) -> None:
         """The citizen's conversation, event-feed rows, uploads and channel data go."""
@@ -377,25 +416,33 @@ class WhatsAppInput(InputChannel):
         }
         if message.get("profile_name"):
             metadata["profile_name"] = message["profile_name"]
-        text = await self._text_for_rasa(message, wa_id, number, metadata)
+        text = await self._text_for_rasa(message, wa_id, number, metadata, row["message_id"])
         if text is None:
             return
-        output = WhatsAppOutput(self, number)
+        output = WhatsAppOutput(self, number, reply_to=row["message_id"])
         user_message = UserMessage(
-            text,
+            redact_aadhaar(text),
             output,
             wa_id,
             input_channel=self.name(),
             message_id=row["message_id"],
-            metadata=metadata,
+            metadata=mask_tree(metadata),
         )
         if self.agent is not None and self.store.handoff(wa_id) is not None:
             await conversation.log_only(self.agent, user_message)  # the officer answers
-            return
-        await on_new_message(user_message)
+        elif self.agent is not None and int(row["attempts"]) > 1:
+            # claimed before by a process that died: maybe after saving the turn
+            await conversation.handle(self.agent, user_message, retried=True, record_only=False)
+        else:  # a first attempt: Rasa's own handler (the channel's tests: a stand-in)
+            await on_new_message(user_message)
 
     async def _text_for_rasa(
-        self, message: dict[str, Any], wa_id: str, number: str, metadata: dict[str, Any]
+        self,
+        message: dict[str, Any],
+        wa_id: str,
+        number: str,
+        metadata: dict[str, Any],
+        message_id: str = "",
     ) -> str | None:
         """What Rasa reads for this message; None when the channel answers it itself."""
         age = self.settings.clock() - int(message.get("timestamp") or 0)
@@ -408,7 +455,7 @@ class WhatsAppInput(InputChannel):
             if payload is None:  # not a button we issued to this citizen: plain text
                 return str(message.get("text") or "")
             if payload.startswith(PAGE_PREFIX):
-                await self._next_page(number, wa_id, payload[len(PAGE_PREFIX) :])
+                await self._next_page(number, wa_id, payload[len(PAGE_PREFIX) :], message_id)
                 return None
             if payload.startswith("/"):
                 metadata["trusted_payload"] = True
@@ -463,12 +510,18 @@ class WhatsAppInput(InputChannel):
         metadata["trusted_payload"] = True
         return "/inform"
 
-    async def _next_page(self, number: str, wa_id: str, remaining_json: str) -> None:
+    async def _next_page(
+        self, number: str, wa_id: str, remaining_json: str, reply_to: str = ""
+    ) -> None:
         language = _script_language(remaining_json)
-        for body in more_page_payloads(
-            wa_id, remaining_json, lambda p: self.store.issue(wa_id, p), language, ""
+        for index, body in enumerate(
+            more_page_payloads(
+                wa_id, remaining_json, lambda p: self.store.issue(wa_id, p), language, ""
+            )
         ):
-            await self.deliver(number, wa_id, body)
+            await self.deliver_once(
+                number, wa_id, body, f"{reply_to}:{index}" if reply_to else None
+            )
 
     # --- sending ---------------------------------------------------------------------
 
@@ -584,6 +637,19 @@ class WhatsAppInput(InputChannel):
         logger.warning("whatsapp.deliver.failed code=%s", result.error_code)
         return None
 
+    async def deliver_once(
+        self, number: str, wa_id: str, body: dict[str, Any], key: str | None
+    ) -> str | None:
+        """:meth:`deliver`, unless a reply under ``key`` was already sent (by an earlier
+        attempt at the same turn); None then, or if it could not be sent."""
+        if key is not None and self.store.reply_sent(key):
+            logger.info("whatsapp.reply.already_sent")
+            return None
+        sent = await self.deliver(number, wa_id, body)
+        if key is not None and sent is not None:
+            self.store.record_reply(key, sent)
+        return sent
+
     async def _upload_links(self, number: str, body: dict[str, Any]) -> dict[str, Any]:
         """Files the bot sends (certificates) are uploaded through the media API."""
         kind = body.get("type")
@@ -609,15 +675,23 @@ class WhatsAppInput(InputChannel):
 
 
 class WhatsAppOutput(OutputChannel):
-    """Sends Rasa's replies from the number the citizen wrote to."""
+    """Sends Rasa's replies from the number the citizen wrote to.
+
+    ``reply_to``: the citizen's message this turn answers; its n-th reply is sent once
+    however many times the turn runs (see ``WhatsAppInput.deliver_once``).
+    """
 
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, channel: WhatsAppInput, phone_number_id: str) -> None:
+    def __init__(
+        self, channel: WhatsAppInput, phone_number_id: str, reply_to: str | None = None
+    ) -> None:
         self.channel = channel
         self.phone_number_id = phone_number_id
+        self.reply_to = reply_to
+        self.replies = 0
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         text = str(message.get("text") or "")
@@ -628,7 +702,11 @@ class WhatsAppOutput(OutputChannel):
             _script_language(text),
         )
         for body in bodies:
-            await self.channel.deliver(self.phone_number_id, recipient_id, body)
+            key = f"{self.reply_to}:{self.replies}" if self.reply_to else None
+            self.replies += 1
+            sent = await self.channel.deliver_once(self.phone_number_id, recipient_id, body, key)
+            if key is not None and sent is not None:
+                faults.kill_point("after_send")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import privacy
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.whatsapp import Settings, WhatsAppInput, WhatsAppOutput, signature_valid
 
@@ -307,6 +308,61 @@ async def test_aadhaar_is_masked_before_rasa_and_the_database(channel):
             str(r) for r in connection.exec_driver_sql("select body from whatsapp_inbox")
         )
     assert "2345 6789" not in dump and "234567890124" not in dump
+
+
+AADHAAR = "2345 6789 0124"  # Verhoeff-valid
+
+
+def _stored(channel):
+    with channel.store.engine.connect() as connection:
+        return " ".join(
+            str(r) for r in connection.exec_driver_sql("select body from whatsapp_inbox")
+        )
+
+
+def _digits_of(text):
+    return "".join(c for c in privacy.to_ascii_digits(text) if c.isdigit())
+
+
+async def test_aadhaar_is_masked_in_every_string_of_the_row_and_the_metadata(channel):
+    """A location's name and address, a document's file name and caption, the profile
+    name: all reach the inbox and Rasa masked (before: only text and caption were)."""
+    channel.graph.files["m-aad"] = PDF
+    document = media_message(
+        "wamid.ad1", "document", "m-aad", "application/pdf", hashlib.sha256(PDF).hexdigest()
+    )
+    document["document"]["filename"] = f"Aadhaar {AADHAAR}.pdf"
+    location = {
+        "from": CITIZEN,
+        "id": "wamid.ad2",
+        "timestamp": str(int(time.time())),
+        "type": "location",
+        "location": {
+            "latitude": 28.63,
+            "longitude": 77.21,
+            "name": "Ghar 2345.6789.0124",
+            "address": "Gali 4, Laxmi Nagar, aadhaar २३४५ ६७८९ ०१२४",
+        },
+    }
+    payload = envelope([document, location])
+    payload["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] = (
+        f"Sunita {AADHAAR}"
+    )
+    rasa = Rasa()
+    await post(channel, payload, rasa)
+    await settle(channel)
+    assert len(rasa.turns) == 2
+    seen = json.dumps([(t.text, t.metadata) for t in rasa.turns], ensure_ascii=False)
+    for where in (seen, _stored(channel)):
+        assert "234567890124" not in _digits_of(where)
+        assert "XXXX-XXXX-0124" in where
+    assert rasa.turns[0].metadata["attachment"]["filename"] == "Aadhaar XXXX-XXXX-0124.pdf"
+    assert rasa.turns[0].metadata["profile_name"] == "Sunita XXXX-XXXX-0124"
+    assert rasa.turns[1].metadata["location"]["name"] == "Ghar XXXX-XXXX-0124"
+    assert rasa.turns[1].text == "Gali 4, Laxmi Nagar, aadhaar XXXX-XXXX-0124"
+    # identifiers are never masked: the file was fetched and the citizen stays himself
+    assert rasa.turns[0].sender_id == CITIZEN
+    assert rasa.turns[0].metadata["attachment"]["sha256"] == hashlib.sha256(PDF).hexdigest()
 
 
 async def test_issued_button_is_a_trusted_payload_and_unknown_ids_are_text(channel):
