@@ -1,14 +1,139 @@
-"""Browsing the catalogue: services by department, and one service's details."""
+"""Browsing the catalogue: services by department, and one service's details.
+
+A question names its service, or is a follow-up about the one being talked about
+(``service_in_context``, set by ``actions.language``): "how long will it take?" after a
+question about a domicile certificate is about the domicile certificate, and gets the
+part asked for (the time), not the whole card again.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, lang
+from actions.common import catalogue, intent_of, lang
+from indic_nlu.text import normalize
 from service_catalogue import Service
+
+# Between words (not \W: to re, Devanagari vowel signs are not word characters).
+_WORD_BREAKS = re.compile(r"[\s,.;:!?।|/()\[\]\"'“”‘’-]+")
+
+
+def words(text: str) -> list[str]:
+    """The citizen's words, normalised (case, nukta, chandrabindu) as the NLU does."""
+    return [w for w in _WORD_BREAKS.split(normalize(text).text) if w]
+
+
+def _word_set(*phrases: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(words(p)) for p in phrases)
+
+
+# What a follow-up question asks, by the words (or word pairs) that say so, in English,
+# Hinglish and Hindi. Each part has its own short answer (utter_service_<part>).
+SERVICE_PARTS: dict[str, frozenset[tuple[str, ...]]] = {
+    "time": _word_set(
+        "how long",
+        "how many days",
+        "days",
+        "time",
+        "kitne din",
+        "din",
+        "dino",
+        "kab tak",
+        "kitna time",
+        "samay",
+        "दिन",
+        "दिनों",
+        "समय",
+        "टाइम",
+        "कब तक",
+    ),
+    "fee": _word_set(
+        "fee",
+        "fees",
+        "cost",
+        "charge",
+        "charges",
+        "price",
+        "how much",
+        "free",
+        "paisa",
+        "paise",
+        "kharcha",
+        "muft",
+        "फीस",
+        "शुल्क",
+        "पैसा",
+        "पैसे",
+        "खर्च",
+        "खर्चा",
+        "मुफ्त",
+    ),
+    "documents": _word_set(
+        "document",
+        "documents",
+        "docs",
+        "papers",
+        "proof",
+        "kagaz",
+        "kagzat",
+        "dastavej",
+        "dastavez",
+        "दस्तावेज",
+        "दस्तावेजों",
+        "कागज",
+        "कागजात",
+        "डॉक्यूमेंट",
+        "डॉक्यूमेंट्स",
+    ),
+    "eligibility": _word_set(
+        "eligible",
+        "eligibility",
+        "criteria",
+        "who can",
+        "age limit",
+        "kaun apply",
+        "kaun kar sakta",
+        "patrata",
+        "पात्र",
+        "पात्रता",
+        "उम्र",
+        "कौन आवेदन",
+        "कौन कर सकता",
+    ),
+    "where": _word_set(
+        "where",
+        "kahan",
+        "kahaan",
+        "kaha",
+        "office",
+        "csc",
+        "कहां",
+        "कहाँ",
+        "दफ्तर",
+        "ऑफिस",
+    ),
+}
+
+
+PART_RESPONSES = {
+    "time": "utter_service_time",
+    "fee": "utter_service_fee",
+    "documents": "utter_service_documents",
+    "eligibility": "utter_service_eligibility",
+    "where": "utter_service_where",
+}
+
+
+def parts_asked(text: str) -> list[str]:
+    """The parts of a service a question asks about, in the card's order."""
+    said = words(text)
+    pairs = set(zip(said, said[1:])) | {(w,) for w in said}
+    triples = set(zip(said, said[1:], said[2:]))
+    return [part for part, keys in SERVICE_PARTS.items() if keys & (pairs | triples)]
 
 
 def department_buttons(language: str, intent: str = "list_services") -> list[dict[str, str]]:
@@ -69,6 +194,23 @@ def department_services_message(department: str, tracker: Tracker) -> dict[str, 
     }
 
 
+def service_named(tracker: Tracker) -> Service | None:
+    """A catalogue service named in the latest message (typed, or a button's)."""
+    services = catalogue().services
+    named = next((s for s in tracker.get_latest_entity_values("service") if s in services), None)
+    return services[named] if named else None
+
+
+def service_in_context(tracker: Tracker) -> Service | None:
+    """What a question that names no service is about: in the middle of a form, the
+    form's service; else the one the conversation is about. An answer to "which
+    service?" that names none is about none."""
+    if intent_of(tracker) != "service_info":
+        return None
+    in_form = tracker.get_slot("service") if tracker.active_loop.get("name") else None
+    return catalogue().services.get(in_form or tracker.get_slot("service_in_context") or "")
+
+
 class ActionServiceInfo(Action):
     def name(self) -> str:
         return "action_service_info"
@@ -77,14 +219,13 @@ class ActionServiceInfo(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = lang(tracker)
-        service_id = next(tracker.get_latest_entity_values("service"), None)
-        if service_id is None and tracker.active_loop.get("name"):
-            service_id = tracker.get_slot("service")  # asked in the middle of a form
-        service = catalogue().services.get(service_id or "")
+        named = service_named(tracker)
+        service = named or service_in_context(tracker)
         if service is None:
             dispatcher.utter_message(response="utter_ask_which_service_info")
             return []
-        dispatcher.utter_message(
-            response="utter_service_details", **service_variables(service, language)
-        )
+        # a follow-up asking one thing gets that answer; anything else gets the card
+        parts = [] if named else parts_asked(tracker.latest_message.get("text") or "")
+        response = PART_RESPONSES[parts[0]] if len(parts) == 1 else "utter_service_details"
+        dispatcher.utter_message(response=response, **service_variables(service, language))
         return []

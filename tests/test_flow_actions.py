@@ -335,3 +335,122 @@ async def test_feedback_rating(typed, rating):
 
 
 # STOP / START, data summary, erasure and the rest: tests/test_privacy_actions.py
+
+
+# ----------------------------------------- follow-up questions keep the service (issue 11.8)
+
+
+async def service_info(intent="service_info", entities=(), slots=None, active=None, text=""):
+    from actions.services import ActionServiceInfo
+
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=slots, intent=intent, entities=entities, active=active, text=text)
+    await ActionServiceInfo().run(dispatcher, t, {})
+    assert len(dispatcher.messages) == 1
+    return dispatcher.messages[0]
+
+
+DOMICILE = {"service_in_context": "domicile_certificate"}
+
+
+@pytest.mark.parametrize(
+    "text, part",
+    [
+        ("how long will it take?", "time"),
+        ("kitne din lagenge", "time"),
+        ("कितने दिन लगेंगे", "time"),
+        ("and the fee?", "fee"),
+        ("fees kitni hai", "fee"),
+        ("फ़ीस कितनी है", "fee"),
+        ("what documents do i need for it", "documents"),
+        ("iske liye kaun kaun se documents chahiye", "documents"),
+        ("इसके लिए कौन से कागज़ लगेंगे", "documents"),
+        ("who can apply for it", "eligibility"),
+        ("कौन आवेदन कर सकता है", "eligibility"),
+        ("where do I apply", "where"),
+        ("apply kahan karna hai", "where"),
+        ("आवेदन कहाँ करें", "where"),
+    ],
+)
+async def test_a_follow_up_gets_the_part_it_asks_for_about_the_service_in_context(text, part):
+    message = await service_info(slots=DOMICILE, text=text)
+    assert message["response"] == f"utter_service_{part}"
+    assert message["service_id"] == "domicile_certificate" and message["sla_days"] == 21
+
+
+@pytest.mark.parametrize(
+    "text", ["tell me more", "what is the procedure", "what documents and how much is the fee?"]
+)
+async def test_a_follow_up_asking_for_no_one_part_gets_the_whole_card(text):
+    message = await service_info(slots=DOMICILE, text=text)
+    assert message["response"] == "utter_service_details"
+    assert message["service_id"] == "domicile_certificate"
+
+
+async def test_a_question_naming_its_service_gets_the_whole_card():
+    named = [{"entity": "service", "value": "domicile_certificate"}]
+    message = await service_info(entities=named, text="domicile certificate fees?")
+    assert message["response"] == "utter_service_details"
+
+
+async def test_a_service_named_beats_the_one_in_context():
+    named = [{"entity": "service", "value": "income_certificate"}]
+    slots = {"service_in_context": "domicile_certificate"}
+    message = await service_info(entities=named, slots=slots)
+    assert message["service_id"] == "income_certificate"
+
+
+async def test_in_a_form_a_question_is_about_the_forms_service():
+    slots = {"service": "water_tanker_request", "service_in_context": "domicile_certificate"}
+    message = await service_info(slots=slots, active="application_form")
+    assert message["service_id"] == "water_tanker_request"
+
+
+async def test_with_no_service_anywhere_the_citizen_is_asked_which():
+    assert (await service_info())["response"] == "utter_ask_which_service_info"
+
+
+@pytest.mark.parametrize("intent", ["inform", "apply_service", "nlu_fallback"])
+async def test_which_service_is_answered_by_any_message_naming_it(intent):
+    named = [{"entity": "service", "value": "domicile_certificate"}]
+    message = await service_info(intent=intent, entities=named)
+    assert message["service_id"] == "domicile_certificate"
+
+
+async def test_an_answer_naming_no_service_is_asked_again_not_guessed_from_context():
+    slots = {"service_in_context": "domicile_certificate"}
+    message = await service_info(intent="inform", slots=slots)
+    assert message["response"] == "utter_ask_which_service_info"
+
+
+@pytest.mark.parametrize(
+    "entities, before, after",
+    [
+        ([{"entity": "service", "value": "domicile_certificate"}], None, "domicile_certificate"),
+        (
+            [{"entity": "service", "value": "domicile_certificate"}],
+            "income_certificate",
+            "domicile_certificate",
+        ),
+        ([], "income_certificate", "income_certificate"),  # a follow-up keeps it
+        (
+            [{"entity": "service", "value": "no_such_service"}],
+            "income_certificate",
+            "income_certificate",
+        ),
+    ],
+)
+async def test_every_message_naming_a_service_puts_it_in_context(entities, before, after):
+    from actions.language import ActionMessageContext
+
+    t = tracker(
+        slots={"service_in_context": before, "language": "en"}, entities=entities, active=None
+    )
+    events = await ActionMessageContext().run(CollectingDispatcher(), t, {})
+    assert slots_of(events).get("service_in_context", before) == after
+
+
+def test_every_part_a_question_can_ask_has_its_own_answer():
+    from actions.services import PART_RESPONSES, SERVICE_PARTS
+
+    assert set(SERVICE_PARTS) == set(PART_RESPONSES)

@@ -10,10 +10,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api import reset_clients
-from actions.consent import ActionRecordConsent, ActionWithdrawConsent
+from actions.consent import (
+    ActionRecordConsent,
+    ActionRememberRequest,
+    ActionResumeRequest,
+    ActionWithdrawConsent,
+    category_in,
+)
 from actions.csc import ActionCscAnswer
 from actions.data_rights import ActionDataSummary, ActionEraseData, ActionEraseDataNotice
 from actions.handoff import ActionTalkToHuman, officer_availability
+from actions.language import ActionMessageContext
 from actions.messages import ActionSetMessages, ActionSubscribeDepartment
 
 BASE = "http://127.0.0.1:8000"
@@ -201,6 +208,151 @@ async def test_consenting_again_turns_status_updates_back_on():
 async def test_a_first_consent_needs_no_backend_call():
     _, events = await run(ActionRecordConsent(), intent="affirm")
     assert not responses.calls and slots_of(events)["consent_given"] is True
+
+
+# ----------------------------------- a request made before consent continues after it
+
+
+@pytest.mark.parametrize(
+    "text, intent, entities, kept",
+    [
+        (
+            "income certificate chahiye",
+            "apply_service",
+            [{"entity": "service", "value": "income_certificate", "start": 0, "end": 18}],
+            [{"entity": "service", "value": "income_certificate"}],
+        ),
+        (
+            "status of APP-2026-000123",
+            "check_status",
+            [{"entity": "application_id", "value": "APP-2026-000123"}],
+            [{"entity": "application_id", "value": "APP-2026-000123"}],
+        ),
+        ("download my certificate", "download_certificate", [], []),
+    ],
+)
+async def test_the_gate_remembers_what_was_asked_and_what_it_was_about(
+    text, intent, entities, kept
+):
+    messages, events = await run(
+        ActionRememberRequest(), intent=intent, text=text, entities=entities
+    )
+    assert messages == []
+    assert slots_of(events) == {"pending_request": intent, "pending_entities": kept}
+
+
+@pytest.mark.parametrize(
+    "text, service, category",
+    [
+        ("mera ration card nahi bana abhi tak, shikayat karni hai", "ration_card", "ration"),
+        ("मेरी पेंशन नहीं मिली, शिकायत करनी है", None, "pension"),
+        ("street light kharab hai complaint", None, "streetlight"),
+        ("mujhe shikayat karni hai", None, None),
+        ("some other problem, complaint please", None, None),  # "other" is never guessed
+        ("income certificate nahi bana, shikayat", "income_certificate", None),  # 4 categories
+    ],
+)
+def test_a_complaints_category_is_kept_only_when_the_citizen_said_it(text, service, category):
+    assert category_in(text, service) == category
+
+
+async def test_a_complaint_is_remembered_with_its_category():
+    text = "mera ration card nahi bana abhi tak, shikayat karni hai"
+    entities = [{"entity": "service", "value": "ration_card"}]
+    _, events = await run(
+        ActionRememberRequest(), intent="file_grievance", text=text, entities=entities
+    )
+    assert slots_of(events)["pending_entities"] == [
+        {"entity": "service", "value": "ration_card"},
+        {"entity": "grievance_category", "value": "ration"},
+    ]
+
+
+async def test_after_consent_an_application_resumes_with_its_service():
+    pending = {
+        "pending_request": "apply_service",
+        "pending_entities": [{"entity": "service", "value": "driving_licence_renewal"}],
+    }
+    messages, events = await run(ActionResumeRequest(), intent="affirm", slots=pending)
+    assert messages == []  # the form's rule starts the form, which asks its questions
+    assert slots_of(events) == {
+        "pending_request": None,
+        "pending_entities": None,
+        "service": "driving_licence_renewal",
+    }
+
+
+async def test_after_consent_a_complaint_resumes_with_its_category():
+    pending = {
+        "pending_request": "file_grievance",
+        "pending_entities": [{"entity": "grievance_category", "value": "ration"}],
+    }
+    _, events = await run(ActionResumeRequest(), intent="affirm", slots=pending)
+    assert slots_of(events)["grievance_category"] == "ration"
+
+
+@responses.activate
+async def test_after_consent_a_status_is_answered_for_the_application_named():
+    responses.get(f"{APPLICATIONS}/APP-2026-000123", status=404, json={})
+    pending = {
+        "pending_request": "check_status",
+        "pending_entities": [{"entity": "application_id", "value": "APP-2026-000123"}],
+    }
+    messages, events = await run(ActionResumeRequest(), intent="affirm", slots=pending)
+    assert said(messages) == ["utter_application_not_found"]
+    assert messages[0]["application_id"] == "APP-2026-000123"
+    assert slots_of(events) == {"pending_request": None, "pending_entities": None}
+
+
+@responses.activate
+async def test_after_consent_a_payment_asked_for_is_made():
+    responses.get(APPLICATIONS, json={"applications": []})
+    pending = {"pending_request": "pay_fee", "pending_entities": []}
+    messages, _ = await run(ActionResumeRequest(), intent="affirm", slots=pending)
+    assert said(messages) == ["utter_nothing_to_pay"]
+
+
+async def test_after_consent_with_nothing_pending_the_menu():
+    messages, events = await run(ActionResumeRequest(), intent="affirm")
+    assert said(messages) == ["utter_main_menu"]
+    assert slots_of(events) == {"pending_request": None, "pending_entities": None}
+
+
+async def message_context(intent, slots, entities=(), active=None):
+    return slots_of(
+        await ActionMessageContext().run(
+            CollectingDispatcher(),
+            tracker(intent=intent, entities=entities, slots=slots, active=active),
+            {},
+        )
+    )
+
+
+PENDING = {
+    "pending_request": "apply_service",
+    "pending_entities": [{"entity": "service", "value": "income_certificate"}],
+    "service": "income_certificate",
+    "language": "en",
+}
+
+
+@pytest.mark.parametrize("intent", ["affirm", "choose_language", "greet", "nlu_fallback"])
+async def test_answering_the_notice_keeps_the_request_waiting(intent):
+    assert "pending_request" not in await message_context(intent, PENDING)
+
+
+@pytest.mark.parametrize("intent", ["deny", "list_services", "service_info", "help", "thank"])
+async def test_declining_or_moving_on_drops_the_request_and_its_service(intent):
+    values = await message_context(intent, PENDING)
+    assert values["pending_request"] is None and values["pending_entities"] is None
+    assert values["service"] is None  # no later form starts with it by surprise
+
+
+async def test_withdrawing_consent_drops_a_waiting_request():
+    with responses.RequestsMock() as mocked:
+        mocked.put(PREFERENCES, json={})
+        _, events = await run(ActionWithdrawConsent(), intent="withdraw_consent", slots=PENDING)
+    assert slots_of(events)["pending_request"] is None
 
 
 # -------------------------------------------------------------------------------- erasure
