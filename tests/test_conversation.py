@@ -271,11 +271,6 @@ async def test_an_application_asked_for_before_consent_starts_right_after_it(
     assert values["consent_given"] is True and values["pending_request"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="NLU, not dialogue: the catalogue (service_catalogue/services.yml) has no synonym "
-    "for 'renew my driving licence', so the gazetteer finds 'driving licence' (a new licence)",
-)
 async def test_a_driving_licence_renewal_asked_for_before_consent_starts_its_form(agent):
     citizen = new_citizen()
     await say(agent, citizen, "i want to renew my driving licence")

@@ -47,7 +47,7 @@ def consent(phone: Citizen, how: str) -> list[Reply]:
         (
             "i want to renew my driving licence",
             "Yes, I agree",
-            ["Driving Licence", "Question 1 of"],
+            ["Driving Licence Renewal", "Question 1 of", "driving licence number"],
         ),
         # a hello and the need in the very first message
         ("Hi, income certificate chahiye", "हाँ, मैं सहमत हूँ", ["आय प्रमाण पत्र", "सवाल 1/7"]),
