@@ -119,6 +119,23 @@ def describes_a_file(tracker: Tracker) -> bool:
     )
 
 
+def asks_for_the_form_in_progress(tracker: Tracker, service_id: str) -> bool:
+    """The citizen asks to apply for the service whose form is already being filled."""
+    return (
+        tracker.active_loop_name == "application_form"
+        and service_in_progress(tracker) == service_id
+        and tracker.get_slot("requested_slot") not in (None, "service")
+    )
+
+
+def asks_to_apply(tracker: Tracker) -> bool:
+    """The message asks to apply for a service it names (not an answer to a question)."""
+    message = tracker.latest_message
+    return (message.get("intent") or {}).get("name") == "apply_service" and any(
+        e.get("entity") == "service" for e in message.get("entities") or []
+    )
+
+
 def answers_of(tracker: Tracker, service: Service) -> dict[str, Any]:
     answers = tracker.get_slot("form_answers") or {}
     if not isinstance(answers, dict) or answers.get("service") != service.id:
@@ -211,6 +228,13 @@ class ValidateApplicationForm(FormValidationAction):
             return {"service": in_progress}  # a caption: the answers and documents stay
         language = lang(tracker)
         service = catalogue().services.get(str(value or ""))
+        if service is not None and asks_for_the_form_in_progress(tracker, service.id):
+            # "Apply now" tapped (or the service named again) in the middle of its own
+            # application: carry on where it was, nothing the citizen gave is dropped
+            dispatcher.utter_message(
+                response="utter_application_continues", service=service.title(language)
+            )
+            return {"service": service.id}
         if service is None:
             dispatcher.utter_message(
                 response="utter_service_unknown",
@@ -288,6 +312,10 @@ class ValidateApplicationForm(FormValidationAction):
                 response = _NOT_TYPED_REPLIES[kind]
             dispatcher.utter_message(response=response, label=field.label(language))
             return {"field_value": None}
+        elif asks_to_apply(tracker) and field.type != "choice":
+            # "actually I want a domicile certificate instead": a request, which
+            # validate_service has acted on, not the answer to the question
+            return {"field_value": None}
         else:
             ok, stored, shown, error = check_answer(field, text)
         if not ok:
@@ -329,6 +357,10 @@ class ValidateApplicationForm(FormValidationAction):
             return {"document_ref": "skip"}
         if (tracker.latest_message.get("intent") or {}).get("name") in DIGRESSIONS:
             return {}
+        if asks_for_the_form_in_progress(tracker, str(tracker.get_slot("service") or "")):
+            named = [e.get("value") for e in tracker.latest_message.get("entities") or []]
+            if tracker.get_slot("service") in named:
+                return {}  # "Apply now" again: validate_service says we carry on
         return {"document_ref": "no-file"}
 
     async def validate_document_ref(
