@@ -136,6 +136,14 @@ def asks_to_apply(tracker: Tracker) -> bool:
     )
 
 
+def asks_without_naming(tracker: Tracker) -> bool:
+    """An "apply" message that names no service ("ok apply for it", "isi ke liye")."""
+    message = tracker.latest_message
+    return (message.get("intent") or {}).get("name") == "apply_service" and not any(
+        e.get("entity") == "service" for e in message.get("entities") or []
+    )
+
+
 def answers_of(tracker: Tracker, service: Service) -> dict[str, Any]:
     answers = tracker.get_slot("form_answers") or {}
     if not isinstance(answers, dict) or answers.get("service") != service.id:
@@ -260,6 +268,16 @@ class ValidateApplicationForm(FormValidationAction):
             "document_ref": None,
             "application_confirmed": None,
         }
+
+    async def extract_service(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """ "ok, apply for it" right after asking about a service: that service (the
+        service in context), instead of asking "which service?" again."""
+        if tracker.get_slot("service") or not asks_without_naming(tracker):
+            return {}
+        in_context = tracker.get_slot("service_in_context")
+        return {"service": in_context} if in_context in catalogue().services else {}
 
     async def extract_field_value(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

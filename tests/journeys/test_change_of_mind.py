@@ -76,3 +76,34 @@ def test_another_service_mid_form_starts_that_one_and_cancel_ends_it(
     assert "cancel" in phone.all_text(replies).lower(), shown(replies)
     replies = phone.says("what is the status of my application?")
     assert "Question" not in phone.all_text(replies), shown(replies)  # no form resumes
+
+
+def test_apply_for_it_after_questions_about_a_service_starts_that_service(
+    citizen: Callable[..., Citizen],
+) -> None:
+    phone = citizen(minimum=5, name="questions, then 'ok apply for it' (en)")
+    phone.says("Good morning, I need some help")
+    phone.taps("Yes, I agree")
+    replies = phone.says("how much fee for caste certifcate and what documents?")
+    assert "Caste Certificate" in phone.all_text(replies), shown(replies)
+    replies = phone.says("and how long will it take?")
+    assert "14 days" in phone.all_text(replies), shown(replies)
+    replies = phone.says("ok apply for it")
+    said = phone.all_text(replies)
+    assert "Which service" not in said, shown(replies)
+    assert "Caste Certificate" in said and "Question 1 of" in replies[-1].text, shown(replies)
+    assert phone.repeated_questions() == 0
+
+
+def test_iske_liye_apply_karna_hai_after_asking_in_hinglish(
+    citizen: Callable[..., Citizen],
+) -> None:
+    phone = citizen(minimum=4, name="question, then 'iske liye apply karna hai' (hinglish)")
+    phone.says("namaste")
+    phone.taps("हाँ")
+    replies = phone.says("domicile certificate ke liye kya kya documents chahiye")
+    assert "निवास" in phone.all_text(replies), shown(replies)
+    replies = phone.says("theek hai iske liye apply karna hai")
+    said = phone.all_text(replies)
+    assert "किस सेवा" not in said, shown(replies)
+    assert "सवाल 1/" in replies[-1].text, shown(replies)
