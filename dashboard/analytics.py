@@ -22,17 +22,21 @@ from sanic.response import HTTPResponse, text
 from dashboard.charts import bar_chart, line_chart
 from dashboard.conversations import current_feed
 from dashboard.feed import Misunderstood, Stats
+from dashboard.nlu_export import MARKER, mask
 from dashboard.web import (
     PAGE_ROLES,
     CurrentUser,
     audit,
     backends,
     departments_of,
+    label,
     language,
+    messages,
     problem,
     query,
     render,
     require,
+    t,
 )
 from service_catalogue import Catalogue, pick
 
@@ -144,26 +148,29 @@ def misunderstood(stats: Stats, departments: set[str], limit: int) -> list[Misun
 
 
 def nlu_yaml(entries: list[Misunderstood], exported_at: datetime) -> str:
-    """Rasa 3 training data: every example under :data:`PLACEHOLDER_INTENT`."""
+    """Rasa 3 training data: every example under :data:`PLACEHOLDER_INTENT`, marked as
+    an unreviewed export (:data:`dashboard.nlu_export.MARKER`): put into ``data/nlu/``
+    as it is, ``make validate`` and ``make train`` refuse it with one message. Trainers
+    annotate these sentences in their inbox (``/trainer``), which exports real intents."""
+    stamp = f"{exported_at:%Y-%m-%d %H:%M} UTC"
     lines = [
-        f"# Messages the assistant misunderstood, exported {exported_at:%Y-%m-%d %H:%M} UTC",
-        "# (Aadhaar-like numbers masked). Move each example under the intent it means,",
-        "# in data/nlu/<language>/, and delete the rest; see docs/nlu-guide.md.",
+        f"# Messages the assistant misunderstood, exported {stamp}",
+        "# (Aadhaar and phone numbers masked). Not training data: annotate them in the",
+        "# trainers' NLU inbox (/trainer) instead; see docs/nlu-guide.md.",
         'version: "3.1"',
+        f'{MARKER}: "analytics list, {stamp}"',
     ]
     if not entries:
         return "\n".join([*lines, "nlu: []"]) + "\n"
     lines += ["nlu:", f"- intent: {PLACEHOLDER_INTENT}", "  examples: |"]
     for entry in entries:
-        # one line each; Rasa would read [..](..) as an entity annotation
-        example = " ".join(entry.text.replace("[", "(").replace("]", ")").split())
-        lines.append(f"    - {example}")
+        lines.append(f"    - {mask(entry.text)}")
     return "\n".join(lines) + "\n"
 
 
 def department_name(catalogue: Catalogue, department: str, lang: str) -> str:
     found = catalogue.departments.get(department)
-    return pick(found.name, lang) if found else "Main number (no service yet)"
+    return pick(found.name, lang) if found else messages()["analytics.main_number"][lang]
 
 
 async def page(request: Request) -> HTTPResponse:
@@ -203,19 +210,25 @@ async def page(request: Request) -> HTTPResponse:
         misunderstood=misunderstood(feed.stats, departments, TOP_MISUNDERSTOOD),
         charts={
             "conversations": line_chart(
-                [(d[5:], figures.conversations[d]) for d in series], "Conversations per day"
+                [(d[5:], figures.conversations[d]) for d in series],
+                t(request, "analytics.conversations_per_day"),
             ),
             "applications": line_chart(
-                [(d[5:], figures.applications[d]) for d in series], "Applications per day"
+                [(d[5:], figures.applications[d]) for d in series],
+                t(request, "analytics.applications_per_day"),
             ),
             "grievances": line_chart(
-                [(d[5:], figures.grievances[d]) for d in series], "Grievances per day"
+                [(d[5:], figures.grievances[d]) for d in series],
+                t(request, "analytics.grievances_per_day"),
             ),
             "departments": bar_chart(
                 [(names[d], c["conversations"]) for d, c in sorted(figures.by_department.items())],
-                "Conversations per department",
+                t(request, "analytics.conversations_per_department"),
             ),
-            "languages": bar_chart(sorted(figures.languages.items()), "Conversations by language"),
+            "languages": bar_chart(
+                [(label(request, "language", k), v) for k, v in sorted(figures.languages.items())],
+                t(request, "analytics.conversations_by_language"),
+            ),
             "fallback": line_chart(
                 [
                     (d[5:], 100.0 * figures.fallbacks[d] / figures.messages[d])
@@ -223,7 +236,7 @@ async def page(request: Request) -> HTTPResponse:
                     else (d[5:], 0.0)
                     for d in series
                 ],
-                "NLU fallback rate per day (%)",
+                t(request, "analytics.fallback_per_day"),
             ),
         },
     )

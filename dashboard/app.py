@@ -30,6 +30,7 @@ from dashboard import (
     desk,
     grievance_desk,
     handoffs,
+    trainer,
 )
 from dashboard.backends_client import BackendsClient
 from dashboard.config import Settings
@@ -66,6 +67,7 @@ ROUTES: list[Route] = [
     *conversations.ROUTES,
     *handoffs.ROUTES,
     *analytics.ROUTES,
+    *trainer.ROUTES,
 ]
 
 _SECURITY_HEADERS = {

@@ -103,6 +103,7 @@ def home_of(user: CurrentUser) -> str:
         ("applications", "/applications"),
         ("conversations", "/conversations"),
         ("csc", "/csc"),
+        ("trainer", "/trainer"),
         ("users", "/users"),
         ("audit", "/audit"),
     ):

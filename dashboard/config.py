@@ -27,6 +27,9 @@ every missing or unusable one, and ``python -m dashboard`` refuses to start with
 | ``DASHBOARD_HANDOFF_STALE_MINUTES`` | ``15``: handoffs held this long are flagged to |
 | | supervisors (0: every one); the channel ends a silent one itself after |
 | | ``WHATSAPP_HANDOFF_TIMEOUT_MINUTES`` |
+| ``DASHBOARD_NLU_DOMAIN`` | ``domain.yml``: the intents trainers choose from |
+| ``DASHBOARD_NLU_DATA`` | ``data/nlu``: the training data exports are de-duplicated against |
+| ``DASHBOARD_NLU_HELDOUT`` | ``bench/heldout``: test sentences exports never include |
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ class Settings:
     events_db_url: str
     media_dir: Path
     handoff_stale_seconds: float = 15 * 60
+    nlu_domain: Path = project_path("domain.yml")
+    nlu_data: Path = project_path("data/nlu")
+    nlu_heldout: Path = project_path("bench/heldout")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +146,9 @@ class Settings:
             events_db_url=project_db_url(env.get("EVENTS_DB_URL", "sqlite:///var/events.db")),
             media_dir=project_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
             handoff_stale_seconds=minutes("DASHBOARD_HANDOFF_STALE_MINUTES", 15) * 60,
+            nlu_domain=project_path(env.get("DASHBOARD_NLU_DOMAIN", "domain.yml")),
+            nlu_data=project_path(env.get("DASHBOARD_NLU_DATA", "data/nlu")),
+            nlu_heldout=project_path(env.get("DASHBOARD_NLU_HELDOUT", "bench/heldout")),
         )
         if problems:
             raise ConfigError("the dashboard cannot start:\n  - " + "\n  - ".join(problems))

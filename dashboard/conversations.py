@@ -42,6 +42,7 @@ from dashboard.web import (
     forbid,
     form,
     ist,
+    label,
     language,
     problem,
     query,
@@ -119,9 +120,9 @@ async def _conversation(request: Request, user: CurrentUser, wa_id: str) -> Conv
     return conversation
 
 
-def when(timestamp: float) -> str:
+def when(timestamp: float, lang: str = "en") -> str:
     """A message time as pages show it, in IST (``live.js`` writes the same)."""
-    return ist(timestamp)
+    return ist(timestamp, lang=lang)
 
 
 def shown(request: Request, message: Message) -> dict[str, Any]:
@@ -141,6 +142,7 @@ def _summary(request: Request, feed: Feed, conversation: Conversation) -> dict[s
         for d in row["departments"]
     ]
     owner = row["owner"]
+    row["language_name"] = label(request, "language", row["language"]) if row["language"] else None
     row["owner_name"] = (
         pick(departments[owner].name, language(request))
         if owner in departments

@@ -34,6 +34,8 @@ from dashboard.web import (
     backends,
     context,
     form,
+    ist,
+    language,
     messages,
     problem,
     query,
@@ -279,9 +281,9 @@ async def filings(request: Request) -> HTTPResponse:
         shown.append(
             {
                 "application_id": row.application_id,
-                "service": service.title("en") if service else row.service_id,
+                "service": service.title(language(request)) if service else row.service_id,
                 "mobile": f"XXXXXX{row.mobile_last4}",
-                "filed_at": row.created_at.strftime("%Y-%m-%d %H:%M"),
+                "filed_at": ist(row.created_at.isoformat(), False, language(request)),
                 "state": t(request, operator_state(status)),
                 "state_key": operator_state(status),
                 "status": status or "",

@@ -1,4 +1,5 @@
-"""The dashboard's own tables: users, sessions, sign-in failures, audit log, CSC filings.
+"""The dashboard's own tables: users, sessions, sign-in failures, audit log, CSC filings,
+the trainers' NLU annotations.
 
 Same engine and unit-of-work helper as the backends (:class:`backends.db.Database`),
 with a separate metadata so each service creates only its own tables. Times are naive
@@ -9,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import declarative_base
 
 from backends.db import Database as _Database
@@ -21,6 +33,7 @@ __all__ = [
     "CscFiling",
     "Database",
     "LoginFailure",
+    "NluAnnotation",
     "Session",
     "User",
     "utcnow",
@@ -28,8 +41,9 @@ __all__ = [
 
 Base: Any = declarative_base()
 
-#: helpdesk: answers the conversations no department owns yet (the triage queue)
-ROLES = ("officer", "supervisor", "helpdesk", "csc_operator", "admin")
+#: helpdesk: answers the conversations no department owns yet (the triage queue);
+#: trainer: annotates the messages the assistant misunderstood (NLU inbox)
+ROLES = ("officer", "supervisor", "helpdesk", "csc_operator", "trainer", "admin")
 
 
 class User(Base):
@@ -90,6 +104,31 @@ class CscFiling(Base):
     mobile_last4 = Column(String(4), nullable=False)
     created_at = Column(DateTime, nullable=False)
     note = Column(Text, nullable=True)
+
+
+class NluAnnotation(Base):
+    """A trainer's verdict on a citizen's sentence (the NLU inbox, dashboard/trainer.py).
+
+    ``text`` is masked (Aadhaar and phone numbers); ``entities`` are the annotations to
+    export (entity, value, start, end in ``text``). ``event_id`` is the row of Rasa's
+    event table the sentence came from: when that row is gone (the citizen had their
+    data erased) the annotation is deleted too.
+    """
+
+    __tablename__ = "dashboard_nlu_annotations"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(64), nullable=False, unique=True)  # SHA-256 of the normalized text
+    event_id = Column(Integer, nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    language = Column(String(10), nullable=False, index=True)
+    predicted_intent = Column(String(64), nullable=False)
+    predicted_confidence = Column(Float, nullable=False)
+    reasons = Column(JSON, nullable=False)
+    verdict = Column(String(12), nullable=False)  # confirmed | corrected | discarded
+    intent = Column(String(64), nullable=True)  # None when discarded
+    entities = Column(JSON, nullable=False)
+    annotated_by = Column(String(64), nullable=False)
+    annotated_at = Column(DateTime, nullable=False, index=True)
 
 
 class Database(_Database):

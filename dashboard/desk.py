@@ -30,6 +30,7 @@ from dashboard.web import (
     departments_of,
     forbid,
     form,
+    label,
     problem,
     query,
     render,
@@ -205,7 +206,8 @@ async def show_page(
 async def application_page(request: Request, application_id: str) -> HTTPResponse:
     user = require(request, *ROLES)
     done = query(request, "done")
-    flash = t(request, "action_done", action=done.replace("_", " ")) if done in ACTIONS else None
+    action = label(request, "action", done)
+    flash = t(request, "action_done", action=action) if done in ACTIONS else None
     return await show_page(request, user, application_id, flash=flash)
 
 

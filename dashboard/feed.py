@@ -9,7 +9,8 @@ dashboard process (:meth:`Feed.run`) reads the rows after the last id it has see
   language, flow, last intent, waiting time, flags, the last ``TRANSCRIPT_LENGTH``
   messages), which the live pages stream; older conversations are dropped from memory
   and folded from the table again when someone opens them (:meth:`Feed.load`);
-- daily figures per department for the analytics page (:class:`Stats`).
+- daily figures per department for the analytics page (:class:`Stats`);
+- the trainer's inbox of messages worth annotating (:class:`dashboard.nlu_inbox.Inbox`).
 
 Who sees a conversation (:func:`visible_to`): its departments are the department of the
 number the citizen last wrote to (``metadata.department`` of the user event; ``""`` for
@@ -50,6 +51,7 @@ from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.nlu_inbox import Inbox
 from service_catalogue import Catalogue
 from service_catalogue.templates import load_templates
 
@@ -477,6 +479,7 @@ class Feed:
         self.clock = clock
         self.conversations: dict[str, Conversation] = {}
         self.stats = Stats()
+        self.inbox = Inbox()  # the trainer's (dashboard/nlu_inbox.py)
         self.last_id = 0
         self.caught_up = False
         self._changed = asyncio.Event()
@@ -515,6 +518,19 @@ class Feed:
                 found.update(str(r[0]) for r in connection.execute(query, {"ids": chunk}))
         return found
 
+    def existing_rows(self, row_ids: list[int]) -> set[int]:
+        """Which of the event rows ``row_ids`` are still in the table (an erased citizen's
+        rows are deleted). Raises :class:`SQLAlchemyError` when the table cannot be read."""
+        query = text("SELECT id FROM events WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        )
+        found: set[int] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(row_ids), 500):
+                chunk = row_ids[start : start + 500]
+                found.update(int(r[0]) for r in connection.execute(query, {"ids": chunk}))
+        return found
+
     @staticmethod
     def _event(data: str) -> dict[str, Any] | None:
         try:
@@ -534,7 +550,18 @@ class Feed:
             conversation = self.conversations.get(sender_id)
             if conversation is None:
                 conversation = self.conversations[sender_id] = Conversation(sender_id)
+            handed_over, flow = conversation.handed_over, conversation.flow
             apply(conversation, row_id, event)
+            self.inbox.observe(
+                sender_id,
+                citizen_key(sender_id),
+                event,
+                row_id,
+                # as the message found the conversation: to an officer, or a form's answer
+                handed_over=handed_over,
+                flow=flow,
+                language_slot=conversation.language,
+            )
             if event.get("event") == "user":
                 self.stats.count(conversation, event, self.catalogue)
                 self._known.add(sender_id)
@@ -568,7 +595,9 @@ class Feed:
         cutoff = now - ACTIVE_HOURS * 3600
         for wa_id in [w for w, c in self.conversations.items() if c.last_at < cutoff]:
             del self.conversations[wa_id]
+            self.inbox.drop_conversation(wa_id)
         self.stats.prune(day_of(now))
+        self.inbox.prune(now - STATS_DAYS * 86400)
         known = sorted(self._known | set(self.conversations))
         try:
             existing = await asyncio.to_thread(self._existing, known) if known else set()
@@ -579,6 +608,8 @@ class Feed:
         for wa_id in erased:
             self.conversations.pop(wa_id, None)
             self.stats.forget(wa_id)
+            self.inbox.forget(citizen_key(wa_id))
+            self.inbox.drop_conversation(wa_id)
             self._known.discard(wa_id)
         if erased:
             log.info("feed: %d erased conversation(s) removed", len(erased))

@@ -128,7 +128,7 @@ async def page(request: Request) -> HTTPResponse:
                 officer_name=str(row["officer_name"]),
                 department=department,
                 department_name=_department_name(request, department),
-                since=ist(since_epoch(row)),
+                since=ist(since_epoch(row), lang=language(request)),
                 minutes=int(max(0.0, now - since_epoch(row)) // 60),
                 stale=is_stale(row, now, stale_seconds),
                 candidates=[

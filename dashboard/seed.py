@@ -5,7 +5,7 @@
 
 Accounts: ``officer.revenue`` (revenue), ``officer.transport`` (transport),
 ``supervisor`` (revenue, transport), ``csc.operator`` (centre "CSC Demo Centre"),
-``admin``.
+``trainer`` (the NLU inbox), ``admin``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ DEMO_USERS: dict[str, tuple[str, str, list[str], str | None]] = {
     "officer.transport": ("Transport Officer (demo)", "officer", ["transport"], None),
     "supervisor": ("Supervisor (demo)", "supervisor", ["revenue", "transport"], None),
     "csc.operator": ("CSC Operator (demo)", "csc_operator", [], "CSC Demo Centre"),
+    "trainer": ("NLU Trainer (demo)", "trainer", [], None),
     "admin": ("Administrator (demo)", "admin", [], None),
 }
 

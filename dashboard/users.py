@@ -3,6 +3,7 @@
     python -m dashboard.users add ravi --name "Ravi Kumar" --role officer --departments revenue
     python -m dashboard.users add csc1 --name "Asha" --role csc_operator --centre "CSC Rohini-7"
     python -m dashboard.users add hari --name "Hari Om" --role helpdesk   # triage, no department
+    python -m dashboard.users add asha --name "Asha Rani" --role trainer  # NLU inbox, no department
     python -m dashboard.users passwd ravi
     python -m dashboard.users disable ravi    # the dashboard then releases ravi's handoffs
     python -m dashboard.users list

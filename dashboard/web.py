@@ -63,6 +63,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "broadcasts": ("officer", "supervisor"),
     "csc": ("csc_operator",),
     "analytics": ("officer", "supervisor", "admin"),
+    "trainer": ("trainer",),
     "audit": ("supervisor", "admin"),
     "users": ("admin",),
 }
@@ -196,9 +197,10 @@ def departments_of(user: CurrentUser) -> tuple[str, ...]:
 
     Officers and supervisors: their own. Administrators manage accounts and read the
     audit log; they see department data only for departments given to them. CSC
-    operators: none (they see only their own filings).
+    operators and trainers: none (operators see only their own filings, trainers only
+    the NLU inbox's sentences).
     """
-    return () if user.role == "csc_operator" else user.departments
+    return () if user.role in ("csc_operator", "trainer") else user.departments
 
 
 def may_see(user: CurrentUser, department: str | None) -> bool:
@@ -314,7 +316,7 @@ def make_templates(extra: Iterable[Path] = ()) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["mask_aadhaar"] = mask_personal
-    env.filters["ist"] = ist
+    env.filters["ist"] = _ist_filter
     return env
 
 
@@ -322,9 +324,15 @@ def make_templates(extra: Iterable[Path] = ()) -> jinja2.Environment:
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
-def ist(value: float | str | None, seconds: bool = True) -> str:
-    """A moment (unix seconds or ISO 8601) as staff read it: ``04 Dec 15:30:05 IST``;
-    ``static/live.js`` writes the same."""
+def months(lang: str) -> list[str]:
+    """Short month names (``messages.yml`` ``js.months``, which ``live.js`` uses too)."""
+    texts = messages()["js.months"]
+    return texts.get(lang, texts["en"]).split(",")
+
+
+def ist(value: float | str | None, seconds: bool = True, lang: str = "en") -> str:
+    """A moment (unix seconds or ISO 8601) as staff read it: ``04 Dec 15:30:05 IST``
+    (``04 दिस॰ 15:30:05 IST`` in Hindi); ``static/live.js`` writes the same."""
     if value is None or value == "":
         return "–"
     if isinstance(value, str):
@@ -336,7 +344,44 @@ def ist(value: float | str | None, seconds: bool = True) -> str:
             moment = moment.replace(tzinfo=timezone.utc)
     else:
         moment = datetime.fromtimestamp(float(value), timezone.utc)
-    return moment.astimezone(IST).strftime("%d %b %H:%M:%S IST" if seconds else "%d %b %H:%M IST")
+    local = moment.astimezone(IST)
+    month = months(lang)[local.month - 1]
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return f"{local:%d} {month} {clock} IST"
+
+
+@jinja2.pass_context
+def _ist_filter(ctx: Any, value: float | str | None, seconds: bool = True) -> str:
+    return ist(value, seconds, str(ctx.get("lang") or "en"))
+
+
+def label(request: Request, prefix: str, value: Any) -> str:
+    """``messages.yml[prefix.value]`` in the user's language, else ``value`` in words
+    (``"in_progress"`` -> ``"in progress"``): statuses, categories and other codes."""
+    code = f"{prefix}.{value}"
+    return t(request, code) if code in messages() else str(value).replace("_", " ")
+
+
+@functools.lru_cache(maxsize=1)
+def grievance_categories() -> dict[str, dict[str, str]]:
+    """``service_catalogue/grievances.yml``: category id -> title {en, hi}."""
+    from service_catalogue import DEFAULT_PATH
+
+    raw = yaml.safe_load(DEFAULT_PATH.with_name("grievances.yml").read_text(encoding="utf-8"))
+    return {str(k): dict(v.get("title") or {}) for k, v in (raw.get("categories") or {}).items()}
+
+
+def category(request: Request, category_id: str) -> str:
+    """A grievance category's title in the user's language (its id if unknown)."""
+    titles = grievance_categories().get(category_id)
+    if not titles:
+        return category_id.replace("_", " ")
+    return titles.get(language(request)) or titles.get("en") or category_id
+
+
+def ui_texts(request: Request) -> dict[str, str]:
+    """The texts page scripts write (``messages.yml`` keys ``js.*``), for ``#ui-texts``."""
+    return {k[3:]: t(request, k) for k in messages() if k.startswith("js.")}
 
 
 def mask_personal(value: Any) -> str:
@@ -348,7 +393,8 @@ def mask_personal(value: Any) -> str:
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTTPResponse:
     """``template`` autoescaped, with ``user``, ``csrf_token``, ``may(page)``, ``t(code)``,
-    ``catalogue``, ``lang`` and ``path`` in its context."""
+    ``label(prefix, value)``, ``catalogue``, ``lang``, ``path`` and the scripts' texts
+    (``ui_texts``) in its context. Every text staff read comes from ``messages.yml``."""
     ctx = context(request)
     user = current_user(request)
     page = ctx.templates.get_template(template).render(
@@ -357,6 +403,9 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
         csrf_field=CSRF_FIELD,
         may=lambda page: user is not None and user.role in PAGE_ROLES[page],
         t=lambda code, **params: t(request, code, **params),
+        label=lambda prefix, value: label(request, prefix, value),
+        category=lambda category_id: category(request, category_id),
+        ui_texts=ui_texts(request),
         catalogue=ctx.catalogue,
         lang=language(request),
         path=request.path,

@@ -1,6 +1,20 @@
 // Small progressive enhancements; every page works without JavaScript.
 (function () {
   "use strict";
+  // Texts scripts write, in the page's language: <script type="application/json"
+  // id="ui-texts"> (messages.yml keys js.*); window.dashboardText("key", {name: ..}).
+  var texts = {};
+  var source = document.getElementById("ui-texts");
+  try { texts = source ? JSON.parse(source.textContent) : {}; } catch (e) { texts = {}; }
+  function text(key, params) {
+    var value = texts[key] || key;
+    Object.keys(params || {}).forEach(function (name) {
+      value = value.split("{" + name + "}").join(String(params[name]));
+    });
+    return value;
+  }
+  window.dashboardText = text;
+
   // Confirm irreversible actions: <button data-confirm="...">.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
@@ -15,9 +29,9 @@
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var days = Math.floor(minutes / 1440);
     var hours = Math.floor((minutes % 1440) / 60);
-    if (days > 0) return days + " d " + hours + " h";
-    if (hours > 0) return hours + " h " + (minutes % 60) + " min";
-    return (minutes % 60) + " min";
+    if (days > 0) return text("days_hours", { d: days, h: hours });
+    if (hours > 0) return text("hours_minutes", { h: hours, m: minutes % 60 });
+    return text("minutes", { m: minutes % 60 });
   }
   function tick() {
     var now = Date.now();
@@ -25,7 +39,7 @@
       var due = Date.parse(el.getAttribute("data-due"));
       if (isNaN(due)) return;
       var left = due - now;
-      el.textContent = left >= 0 ? "due in " + describe(left) : "overdue " + describe(left);
+      el.textContent = text(left >= 0 ? "due_in" : "overdue", { time: describe(left) });
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("due", left >= 0);
     });

@@ -10,9 +10,11 @@
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
+  // Texts in the page's language (app.js reads them from #ui-texts).
+  var text = window.dashboardText || function (key) { return key; };
   // India Standard Time (Asia/Kolkata) is UTC+05:30 all year: the same text as
-  // dashboard.web.ist, e.g. "04 Dec 15:30:05 IST".
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // dashboard.web.ist, e.g. "04 Dec 15:30:05 IST" ("04 दिस॰ 15:30:05 IST").
+  var MONTHS = text("months").split(",");
   function two(n) { return (n < 10 ? "0" : "") + n; }
   function clock(at) {
     var d = new Date((at + 19800) * 1000);
@@ -21,7 +23,7 @@
   }
   function waiting(seconds) {
     if (seconds === null || seconds === undefined) return el("span", "muted", "–");
-    var span = el("span", null, seconds + " s");
+    var span = el("span", null, text("seconds", { n: seconds }));
     span.setAttribute("data-waiting", seconds);
     return span;
   }
@@ -33,9 +35,11 @@
       box.appendChild(b);
       box.appendChild(document.createTextNode(" "));
     }
-    if (row.human_requested) badge("human", "flag-human", "wants a human");
-    if (row.fallback_loop) badge("fallback", "flag-fallback", "fallback loop");
-    if (row.handed_over) badge("handed", "flag-handed", "with " + (row.officer_name || "an officer"));
+    if (row.human_requested) badge("human", "flag-human", text("wants_human"));
+    if (row.fallback_loop) badge("fallback", "flag-fallback", text("fallback_loop"));
+    if (row.handed_over) {
+      badge("handed", "flag-handed", text("with_officer", { name: row.officer_name || text("an_officer") }));
+    }
     return box;
   }
   function cell(row, content) {
@@ -44,16 +48,16 @@
     else td.appendChild(content);
     row.appendChild(td);
   }
-  function state(text) {
-    document.querySelectorAll("[data-live-state]").forEach(function (s) { s.textContent = text; });
+  function state(words) {
+    document.querySelectorAll("[data-live-state]").forEach(function (s) { s.textContent = words; });
   }
   function listen(url, name, handle) {
     var source = new EventSource(url);
     source.addEventListener(name, function (event) {
-      state("live");
+      state(text("live"));
       handle(JSON.parse(event.data));
     });
-    source.onerror = function () { state("reconnecting…"); };
+    source.onerror = function () { state(text("reconnecting")); };
     return source;
   }
 
@@ -62,7 +66,7 @@
     document.querySelectorAll("[data-waiting]").forEach(function (span) {
       var seconds = parseInt(span.getAttribute("data-waiting"), 10) + 1;
       span.setAttribute("data-waiting", seconds);
-      span.textContent = seconds + " s";
+      span.textContent = text("seconds", { n: seconds });
     });
   }, 1000);
 
@@ -90,12 +94,15 @@
         var tr = el("tr");
         tr.setAttribute("data-wa-id", row.wa_id);
         var link = el("a", null, row.who);
+        link.setAttribute("translate", "no");
         link.href = "/conversations/" + encodeURIComponent(row.wa_id);
         cell(tr, link);
         cell(tr, row.department_names.length ? row.department_names.join(", ") : row.owner_name);
-        cell(tr, row.language || "–");
+        cell(tr, row.language_name || "–");
         cell(tr, row.flow || "–");
         cell(tr, row.last_intent || "–");
+        tr.children[3].setAttribute("translate", "no");
+        tr.children[4].setAttribute("translate", "no");
         cell(tr, waiting(row.waiting_seconds));
         cell(tr, flags(row));
         var t = el("time", null, clock(row.last_at));
@@ -105,7 +112,7 @@
       });
       if (!data.rows.length) {
         var empty = el("tr", "empty");
-        var td = el("td", "muted", "No active conversations.");
+        var td = el("td", "muted", text("no_conversations"));
         td.colSpan = 8;
         empty.appendChild(td);
         body.appendChild(empty);
@@ -126,8 +133,8 @@
         var li = el("li", "message " + m.kind);
         li.setAttribute("data-id", m.id);
         if (m.kind !== "event") {
-          var from = m.kind === "citizen" ? "Citizen"
-            : m.kind === "officer" ? m.officer_name + " (officer)" : "Assistant";
+          var from = m.kind === "citizen" ? text("citizen")
+            : m.kind === "officer" ? text("officer_name", { name: m.officer_name }) : text("assistant");
           li.appendChild(el("span", "from", from));
         }
         var t = el("time", null, clock(m.at));
@@ -140,16 +147,22 @@
           p.appendChild(badge);
           p.appendChild(document.createTextNode(" "));
         }
-        p.appendChild(document.createTextNode(m.text));
+        if (m.kind === "event") {
+          p.appendChild(document.createTextNode(m.text));
+        } else {
+          var said = el("span", null, m.text);
+          said.setAttribute("translate", "no");
+          p.appendChild(said);
+        }
         li.appendChild(p);
         transcript.appendChild(li);
         li.scrollIntoView({ block: "nearest" });
       });
       var s = data.summary;
       if (summary) {
-        ["language", "flow", "last_intent"].forEach(function (key) {
-          var dd = summary.querySelector('[data-key="' + key + '"]');
-          if (dd) dd.textContent = s[key] || "–";
+        [["language", "language_name"], ["flow", "flow"], ["last_intent", "last_intent"]].forEach(function (pair) {
+          var dd = summary.querySelector('[data-key="' + pair[0] + '"]');
+          if (dd) dd.textContent = s[pair[1]] || "–";
         });
         var owner = summary.querySelector('[data-key="owner"]');
         if (owner) owner.textContent = s.owner_name;
