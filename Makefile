@@ -18,6 +18,8 @@ help:
 	@echo "make run        start the assistant (trains first if needed)"
 	@echo "make test       lint, types, data validation, unit tests and conversation tests"
 	@echo "make bench-nlu  NLU benchmark against Rasa's default pipeline"
+	@echo "make test-nlu   rasa test nlu on bench/heldout/: accuracy per language, entity figures"
+	@echo "make nlu-compare  before/after of an annotation round (docs/nlu-guide.md)"
 	@echo "make bench-load WhatsApp load benchmark (80 msg/s for 60 s) against the stock REST channel"
 	@echo "make bench-load-prod  the same on the production profile, 1 vs 2 Rasa workers"
 	@echo "make test-prod  production-profile tests only (PostgreSQL, Redis, 2 workers)"
@@ -28,6 +30,7 @@ venv:
 # `rasa train` fingerprints data, config and domain (and the service catalogue, through
 # the entity extractor) and only retrains what changed.
 train: venv
+	$(BIN)/python -m dashboard.nlu_export check data
 	$(BIN)/rasa train --fixed-model-name delhi-sewa --out models --quiet
 
 # the backends draw certificates with Debian's Noto fonts (scripts/system_packages.sh)
@@ -43,6 +46,7 @@ types: venv
 	$(BIN)/mypy
 
 validate: venv
+	$(BIN)/python -m dashboard.nlu_export check data
 	$(BIN)/rasa data validate --fail-on-warnings --quiet
 
 unit: train
@@ -50,14 +54,29 @@ unit: train
 	scripts/system_packages.sh
 	$(BIN)/pytest -q
 
+# --quiet hides Rasa's figures: bench.test_report prints a short summary (pass or fail)
 stories: train
+	@rm -f results/stories/story_report.json results/stories/failed_test_stories.yml
 	$(BIN)/rasa test core --stories tests/stories --model $(MODEL) \
-	  --fail-on-prediction-errors --out results/stories --quiet
+	  --fail-on-prediction-errors --out results/stories --quiet; \
+	status=$$?; $(BIN)/python -m bench.test_report stories results/stories; exit $$status
 
 test: lint types validate unit stories
 
 bench-nlu: venv
 	$(BIN)/python -m bench.nlu
+
+# `rasa test nlu` on the held-out sentences (never the training data), summarised per
+# language and per entity (bench/test_report.py)
+.PHONY: test-nlu nlu-compare
+test-nlu: train
+	$(BIN)/python -m bench.test_report nlu --model $(MODEL) --out results/test-nlu
+
+# After an annotation round (docs/nlu-guide.md): the committed data/nlu vs the working
+# copy, trained into results/nlu-compare/ and tested on bench/heldout/; BEFORE= (a git
+# ref or a folder) and AFTER= (a folder) compare others
+nlu-compare: venv
+	$(BIN)/python -m bench.nlu_compare $(if $(BEFORE),--before $(BEFORE)) $(if $(AFTER),--after $(AFTER))
 
 bench-load: train
 	$(BIN)/python -m bench.load
