@@ -7,6 +7,10 @@ flush, as the kernel's out-of-memory killer or a node failure would. The test cr
 the file just before the message whose turn it wants cut, so every other turn, and the
 restarted process, run normally. With neither variable set nothing here is installed.
 
+A switch file saying ``pause`` stops the process there instead (the whole process, as a
+stalled machine would) until the test deletes ``<switch>.paused``, which the process
+creates when it stops: the test restarts PostgreSQL or Redis in between.
+
 Points, in the order a turn reaches them:
 
 - ``after_store``: the webhook's messages are stored, before it is acknowledged;
@@ -27,6 +31,7 @@ import functools
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -36,30 +41,45 @@ logger = logging.getLogger(__name__)
 POINTS = ("after_store", "after_parse", "after_action", "after_send", "before_save", "after_save")
 
 
-def _armed(point: str, action: str = "") -> bool:
+def _armed(point: str, action: str = "") -> str | None:
+    """ "kill" or "pause" if the test armed ``point``, else None."""
     wanted = os.environ.get("WHATSAPP_KILL_AT", "")
     name, _, wanted_action = wanted.partition(":")
     if name != point or (wanted_action and wanted_action != action):
-        return False
+        return None
     switch = Path(os.environ.get("WHATSAPP_KILL_SWITCH", ""))
     if not switch.name:
-        return False
+        return None
     try:
-        left = int(switch.read_text().strip() or "1")
-    except (OSError, ValueError):
-        return False
+        text = switch.read_text().strip()
+    except OSError:
+        return None
+    if text == "pause":
+        switch.unlink(missing_ok=True)
+        return "pause"
+    left = int(text) if text.isdigit() else 1
     if left <= 1:
         switch.unlink(missing_ok=True)
     else:
         switch.write_text(str(left - 1))
-    return True
+    return "kill"
 
 
 def kill_point(point: str, action: str = "") -> None:
-    """SIGKILLs this process if the test armed ``point`` (see the module's docstring)."""
-    if "WHATSAPP_KILL_AT" in os.environ and _armed(point, action):
+    """SIGKILLs (or stops) this process if the test armed ``point`` (see the docstring)."""
+    if "WHATSAPP_KILL_AT" not in os.environ:
+        return
+    armed = _armed(point, action)
+    if armed == "kill":
         logger.warning("faults.kill point=%s", point)
         os.kill(os.getpid(), signal.SIGKILL)
+    elif armed == "pause":
+        paused = Path(os.environ["WHATSAPP_KILL_SWITCH"] + ".paused")
+        paused.touch()
+        logger.warning("faults.pause point=%s", point)
+        while paused.exists():
+            time.sleep(0.05)  # the whole process stops, on purpose
+        logger.warning("faults.resume point=%s", point)
 
 
 def _after(

@@ -336,32 +336,41 @@ class WhatsAppInput(InputChannel):
         while True:
             if wa_id in self._erasures:
                 await self._erase(wa_id)
-            row = self.store.next_pending(wa_id, MAX_ATTEMPTS)
+            try:
+                row = self.store.next_pending(wa_id, MAX_ATTEMPTS)
+            except Exception:  # noqa: BLE001 - the database is away: the sweep comes back
+                logger.exception("whatsapp.inbox.unavailable")
+                row = None
             if row is None:
                 self._workers.pop(wa_id, None)  # no await since the check: no message is missed
                 return
             token = int(row["attempts"])
-            if row["exhausted"]:  # claimed MAX_ATTEMPTS times, never finished: it kills us
+            failed = exhausted = bool(row["exhausted"])
+            if exhausted:  # claimed MAX_ATTEMPTS times, never finished: it kills its process
                 logger.error("whatsapp.process.exhausted attempts=%s", token - 1)
-                await self._give_up(row, token)
-                continue
-            beat = asyncio.create_task(self._keep_claim(row["message_id"], token))
-            try:
-                await self._process(row, on_new_message)
-                failed = False
-            except Exception:  # noqa: BLE001 - never let one message stop the citizen's queue
-                logger.exception("whatsapp.process.failed attempt=%s", token)
-                failed = True
-            finally:
-                beat.cancel()
-            if not failed:
-                if not self.store.finish(row["message_id"], "done", token):
-                    logger.warning("whatsapp.claim.lost attempt=%s", token)
-            elif token < MAX_ATTEMPTS:
-                self.store.release(row["message_id"], token)
-                await asyncio.sleep(2.0 * token)
             else:
-                await self._give_up(row, token)
+                beat = asyncio.create_task(self._keep_claim(row["message_id"], token))
+                try:
+                    await self._process(row, on_new_message)
+                except Exception:  # noqa: BLE001 - one message never stops the citizen's queue
+                    logger.exception("whatsapp.process.failed attempt=%s", token)
+                    failed = True
+                finally:
+                    beat.cancel()
+            try:
+                if not failed:
+                    if not self.store.finish(row["message_id"], "done", token):
+                        logger.warning("whatsapp.claim.lost attempt=%s", token)
+                elif not exhausted and token < MAX_ATTEMPTS:
+                    self.store.release(row["message_id"], token)
+                    await asyncio.sleep(2.0 * token)
+                else:
+                    await self._give_up(row, token)
+            except Exception:  # noqa: BLE001 - the database is away: the claim runs out and
+                # the sweep of whichever process is alive then hands the message on again
+                logger.exception("whatsapp.claim.unfinished attempt=%s", token)
+                self._workers.pop(wa_id, None)
+                return
 
     async def _keep_claim(self, message_id: str, token: int) -> None:
         """Renews the claim while the turn runs, so no other worker takes the message."""
