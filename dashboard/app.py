@@ -45,6 +45,7 @@ from dashboard.web import (
     error_response,
     make_templates,
     messages,
+    prefixed,
     wants_json,
 )
 from service_catalogue import Catalogue, load
@@ -155,6 +156,12 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.on_response
     async def headers(request: Request, response: HTTPResponse) -> None:
+        # Handlers redirect to root-absolute paths; behind a proxy that mounts the
+        # dashboard under DASHBOARD_URL_PREFIX, the browser must go there instead.
+        if "location" in response.headers:
+            response.headers["location"] = prefixed(
+                settings.url_prefix, response.headers["location"]
+            )
         for key, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if not request.path.startswith("/static/"):

@@ -6,10 +6,21 @@ request or ``DASHBOARD_SESSION_MAX_HOURS`` after sign-in, on sign-out, and when 
 account is disabled. The cookie is HttpOnly, SameSite=Strict and, with
 ``DASHBOARD_SECURE_COOKIES=1``, Secure.
 
-Rate limiting: ``DASHBOARD_LOGIN_MAX_FAILURES`` failed sign-ins for one username from
-one address within ``DASHBOARD_LOGIN_WINDOW_MINUTES`` lock that pair until the oldest
-failure leaves the window; the lock is audited, and a locked pair is refused even with
-the right password.
+Rate limiting, two locks (both audited; a locked sign-in is refused even with the right
+password and is not counted again):
+
+- per username and address: ``DASHBOARD_LOGIN_MAX_FAILURES`` failed sign-ins for one
+  username from one address within ``DASHBOARD_LOGIN_WINDOW_MINUTES`` lock that pair
+  until the oldest failure leaves the window. Other addresses still sign in, so one
+  person mistyping (or guessing) does not lock the officer out for everyone.
+- per account, whatever the address: from ``DASHBOARD_LOGIN_ACCOUNT_MAX_FAILURES``
+  failures within :data:`ACCOUNT_WINDOW` on, the account is locked for
+  ``DASHBOARD_LOGIN_BACKOFF_SECONDS`` after the latest failure, doubled with every
+  further failure up to ``DASHBOARD_LOGIN_BACKOFF_MAX_MINUTES``. Guessing from ever new
+  addresses (or forged ``X-Forwarded-For`` values) therefore gains nothing.
+
+A successful sign-in clears the username's failures. The address is
+:func:`dashboard.web.client_ip`: behind nginx, the hop nginx itself set.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from sanic.response import HTTPResponse, redirect
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.config import Settings
 from dashboard.db import LoginFailure, Session, User, utcnow
 from dashboard.security import DUMMY_HASH, new_token, token_hash, verify_password
 from dashboard.web import (
@@ -46,6 +58,9 @@ from dashboard.web import (
 
 #: A session's last-seen time is written at most this often (seconds).
 TOUCH_EVERY = 30
+
+#: Failed sign-ins are kept, and count towards the per-account lock, this long.
+ACCOUNT_WINDOW = timedelta(hours=24)
 
 
 def _cookie(response: HTTPResponse, request: Request, name: str, value: str, max_age: int) -> None:
@@ -143,6 +158,26 @@ def _failures_since(session: DbSession, username: str, ip: str, since: datetime)
     )
 
 
+def account_locked_until(
+    session: DbSession, settings: Settings, username: str, now: datetime
+) -> datetime | None:
+    """When the per-account back-off for ``username`` ends (None: not locked)."""
+    count, latest = session.execute(
+        select(func.count(LoginFailure.id), func.max(LoginFailure.at)).where(
+            LoginFailure.username == username, LoginFailure.at > now - ACCOUNT_WINDOW
+        )
+    ).one()
+    over = int(count) - int(settings.login_account_max_failures)
+    if latest is None or over < 0:
+        return None
+    delay = min(
+        float(settings.login_backoff_seconds) * 2 ** min(over, 40),
+        float(settings.login_backoff_max_seconds),
+    )
+    until = latest + timedelta(seconds=delay)
+    return until if until > now else None
+
+
 async def login_submit(request: Request) -> HTTPResponse:
     ctx = context(request)
     settings = ctx.settings
@@ -162,6 +197,10 @@ async def login_submit(request: Request) -> HTTPResponse:
     if locked >= settings.login_max_failures:
         audit_as(request, username, "login.refused_locked", username, None)
         return refuse("login_locked", 429)
+    until = ctx.db.run(lambda s: account_locked_until(s, settings, username, now))
+    if until is not None:
+        audit_as(request, username, "login.refused_locked", username, {"scope": "account"})
+        return refuse("login_locked", 429)
 
     def find(session: DbSession) -> tuple[int, str, bool] | None:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
@@ -172,17 +211,23 @@ async def login_submit(request: Request) -> HTTPResponse:
     valid = verify_password(password, found[1] if found else DUMMY_HASH)
     if not (found and valid and not found[2]):
 
-        def record(session: DbSession) -> int:
+        def record(session: DbSession) -> tuple[int, bool]:
             session.add(LoginFailure(username=username, ip=ip, at=now))
-            session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+            session.execute(
+                delete(LoginFailure).where(LoginFailure.at < min(since, now - ACCOUNT_WINDOW))
+            )
             session.flush()
-            return _failures_since(session, username, ip, since)
+            pair = _failures_since(session, username, ip, since)
+            return pair, account_locked_until(session, settings, username, now) is not None
 
-        failures = ctx.db.run(record)
+        failures, account_locked = ctx.db.run(record)
         reason = "disabled" if found and valid else "bad_credentials"
         audit_as(request, username, "login.failed", username, {"reason": reason})
         if failures >= settings.login_max_failures:
             audit_as(request, username, "login.locked", username, {"failures": failures})
+            return refuse("login_locked", 429)
+        if account_locked:
+            audit_as(request, username, "login.locked", username, {"scope": "account"})
             return refuse("login_locked", 429)
         return refuse("login_failed", 401)
 
@@ -200,9 +245,7 @@ async def login_submit(request: Request) -> HTTPResponse:
                 ip=ip,
             )
         )
-        session.execute(
-            delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.ip == ip)
-        )
+        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
 
     ctx.db.run(start)
     load_session(request, token)

@@ -15,6 +15,13 @@ every missing or unusable one, and ``python -m dashboard`` refuses to start with
 | ``DASHBOARD_SESSION_MAX_HOURS`` | ``10``: a session ends this long after sign-in |
 | ``DASHBOARD_LOGIN_MAX_FAILURES`` | ``5`` failed sign-ins per username+address ... |
 | ``DASHBOARD_LOGIN_WINDOW_MINUTES`` | ``15`` ... within this window lock that pair for the window |
+| ``DASHBOARD_LOGIN_ACCOUNT_MAX_FAILURES`` | ``10`` failed sign-ins for one username from any |
+| | address within a day lock the account, whatever the address ... |
+| ``DASHBOARD_LOGIN_BACKOFF_SECONDS`` | ``30`` ... for this long, doubled with each further |
+| | failure ... |
+| ``DASHBOARD_LOGIN_BACKOFF_MAX_MINUTES`` | ``60`` ... up to this long |
+| ``DASHBOARD_URL_PREFIX`` | empty; ``/dashboard`` when nginx mounts the dashboard there: every |
+| | link, form, redirect and static path the dashboard emits starts with it |
 | ``BACKENDS_URL`` | ``http://127.0.0.1:8000`` |
 | ``BACKENDS_OFFICER_TOKEN`` | secret: officer actions on the backends |
 | ``BACKENDS_SERVICE_TOKEN`` | secret: CSC filings, made for the citizen (``X-Citizen-Id``) |
@@ -58,6 +65,21 @@ def db_url(env: Mapping[str, str] | None = None) -> str:
     return project_db_url(env.get("DASHBOARD_DB_URL", DEFAULT_DB_URL))
 
 
+def url_prefix(raw: str, problems: list[str]) -> str:
+    """``DASHBOARD_URL_PREFIX`` as ``/dashboard`` (leading slash, no trailing one), or ``""``."""
+    prefix = raw.strip().rstrip("/")
+    if not prefix:
+        return ""
+    if (
+        not prefix.startswith("/")
+        or prefix.startswith("//")
+        or any(c in prefix for c in "?#\\\"'<> ")
+    ):
+        problems.append(f"DASHBOARD_URL_PREFIX must be a path such as /dashboard, got {raw!r}")
+        return ""
+    return prefix
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     db_url: str
@@ -79,6 +101,10 @@ class Settings:
     events_db_url: str
     media_dir: Path
     handoff_stale_seconds: float = 15 * 60
+    login_account_max_failures: int = 10
+    login_backoff_seconds: float = 30
+    login_backoff_max_seconds: float = 3600
+    url_prefix: str = ""
     nlu_domain: Path = project_path("domain.yml")
     nlu_data: Path = project_path("data/nlu")
     nlu_heldout: Path = project_path("bench/heldout")
@@ -146,6 +172,10 @@ class Settings:
             events_db_url=project_db_url(env.get("EVENTS_DB_URL", "sqlite:///var/events.db")),
             media_dir=project_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
             handoff_stale_seconds=minutes("DASHBOARD_HANDOFF_STALE_MINUTES", 15) * 60,
+            login_account_max_failures=int(number("DASHBOARD_LOGIN_ACCOUNT_MAX_FAILURES", 10)),
+            login_backoff_seconds=number("DASHBOARD_LOGIN_BACKOFF_SECONDS", 30),
+            login_backoff_max_seconds=number("DASHBOARD_LOGIN_BACKOFF_MAX_MINUTES", 60) * 60,
+            url_prefix=url_prefix(env.get("DASHBOARD_URL_PREFIX", ""), problems),
             nlu_domain=project_path(env.get("DASHBOARD_NLU_DOMAIN", "domain.yml")),
             nlu_data=project_path(env.get("DASHBOARD_NLU_DATA", "data/nlu")),
             nlu_heldout=project_path(env.get("DASHBOARD_NLU_HELDOUT", "bench/heldout")),

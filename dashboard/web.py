@@ -214,14 +214,34 @@ def forbid(request: Request, subject: str | None, **detail: Any) -> NoReturn:
 
 
 def client_ip(request: Request) -> str:
-    """The client's address; from ``X-Forwarded-For`` only behind a trusted proxy."""
+    """The client's address; from ``X-Forwarded-For`` only behind a trusted proxy.
+
+    Only the last hop counts: the one the trusted proxy added (``deploy/nginx.conf``
+    overwrites the header with ``$remote_addr``). Anything before it is what the client
+    sent, which anyone can forge.
+    """
     if context(request).settings.trusted_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
         try:
             return str(ipaddress.ip_address(forwarded))
         except ValueError:
             pass
     return str(request.ip or "unknown")[:64]
+
+
+def url(request: Request, path: str) -> str:
+    """``path`` (root-absolute, as the routes are written) as the browser must ask for it:
+    under ``DASHBOARD_URL_PREFIX`` when a proxy mounts the dashboard there."""
+    return prefixed(context(request).settings.url_prefix, path)
+
+
+def prefixed(prefix: str, location: str) -> str:
+    """``location`` with ``prefix`` in front if it is a local root-absolute path (handlers
+    write every path without the prefix); absolute URLs, ``//host`` and relative paths
+    are left alone."""
+    if not prefix or not location.startswith("/") or location.startswith("//"):
+        return location
+    return prefix + location
 
 
 def audit(
@@ -393,7 +413,8 @@ def mask_personal(value: Any) -> str:
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTTPResponse:
     """``template`` autoescaped, with ``user``, ``csrf_token``, ``may(page)``, ``t(code)``,
-    ``label(prefix, value)``, ``catalogue``, ``lang``, ``path`` and the scripts' texts
+    ``label(prefix, value)``, ``catalogue``, ``lang``, ``path``, ``prefix`` (the URL prefix
+    every link, form and static path starts with) and the scripts' texts
     (``ui_texts``) in its context. Every text staff read comes from ``messages.yml``."""
     ctx = context(request)
     user = current_user(request)
@@ -409,6 +430,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
         catalogue=ctx.catalogue,
         lang=language(request),
         path=request.path,
+        prefix=ctx.settings.url_prefix,
         **values,
     )
     return html(page, status=status)

@@ -7,6 +7,7 @@
 #                        tests OCR the rasterised certificate in Hindi and English
 #   zbar-tools           zbarimg: the journey test decodes the certificate's QR code
 #   libfaketime          time-of-day tests run at fixed clock times
+#   nginx                tests/test_nginx.py runs deploy/nginx.conf in front of the services
 # Runs `apt-get update` once, and only when something is missing; needs root (CI is).
 # Usage: scripts/system_packages.sh [--runtime] [--check]
 #   --runtime  only what the running services need (`make run`): the fonts
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 RUNTIME=(fonts-noto-core)
-TESTS=(poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin zbar-tools libfaketime)
+TESTS=(poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin zbar-tools libfaketime nginx)
 
 check_only=false
 PACKAGES=("${RUNTIME[@]}" "${TESTS[@]}")

@@ -95,7 +95,9 @@
         tr.setAttribute("data-wa-id", row.wa_id);
         var link = el("a", null, row.who);
         link.setAttribute("translate", "no");
-        link.href = "/conversations/" + encodeURIComponent(row.wa_id);
+        // DASHBOARD_URL_PREFIX (base.html's meta): the path nginx mounts the dashboard under
+        var prefix = document.querySelector('meta[name="url-prefix"]');
+        link.href = (prefix ? prefix.content : "") + "/conversations/" + encodeURIComponent(row.wa_id);
         cell(tr, link);
         cell(tr, row.department_names.length ? row.department_names.join(", ") : row.owner_name);
         cell(tr, row.language_name || "–");

@@ -1,0 +1,338 @@
+"""deploy/nginx.conf in front of the real services: a real nginx from Debian
+(``scripts/system_packages.sh`` installs it), started unprivileged and in the foreground on
+loopback with the production file rendered onto free ports (upstreams, listen ports, TLS
+files, logs and temp paths in a temporary directory; nothing else changed).
+
+Behind it: the real backends and dashboard (``DASHBOARD_TRUSTED_PROXY=1``,
+``DASHBOARD_URL_PREFIX=/dashboard``, as deployed) and, for Rasa's webhook, a stub that
+echoes the headers it receives. Clients connect from different loopback addresses
+(127.0.0.2, 127.0.0.3, ...) so nginx sees different client addresses, as in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from sqlalchemy import select
+
+from backends.config import ROOT
+from backends.testing import SIGNING_KEY, Backend, running_backend
+from dashboard.db import AuditEntry, Database
+from dashboard.testing import PASSWORD, Dashboard, csrf_of, running_dashboard
+from scripts.processes import child_process, free_port
+from tests.test_backends_edistrict import _sign, act, new_citizen, submitted_application
+from tests.test_backends_payments import new_order, pending_application
+
+CONF = ROOT / "deploy" / "nginx.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+MB = 1024 * 1024
+
+# The test's own self-signed certificate.
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(conf: str, tmp: Path, ports: dict[str, int]) -> str:
+    """The production file with only addresses and paths changed for loopback."""
+    replacements = [
+        (
+            "worker_processes auto;",
+            # As root (CI), the workers would switch to "nobody", who cannot reach the
+            # test's private temporary directory; otherwise the workers stay as we are.
+            ("user root;\n" if os.geteuid() == 0 else "")
+            + f"worker_processes 1;\nerror_log {tmp}/error.log info;",
+        ),
+        (
+            "access_log /dev/stdout;",
+            f"access_log {tmp}/access.log;\n"
+            + "".join(
+                f"  {kind}_temp_path {tmp}/{kind};\n"
+                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            ),
+        ),
+        ("server rasa:5005;", f"server 127.0.0.1:{ports['rasa']};"),
+        ("server backends:8000;", f"server 127.0.0.1:{ports['backends']};"),
+        ("server dashboard:8100;", f"server 127.0.0.1:{ports['dashboard']};"),
+        ("listen 8080;", f"listen 127.0.0.1:{ports['health']};"),
+        ("listen 8443 ssl;", f"listen 127.0.0.1:{ports['https']} ssl;"),
+        ("/etc/nginx/tls/", f"{tmp}/tls/"),
+    ]
+    for old, new in replacements:
+        assert old in conf, f"deploy/nginx.conf no longer has {old!r}: update the renderer"
+        conf = conf.replace(old, new)
+    return conf
+
+
+def self_signed(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(  # noqa: S603 - fixed command
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1",
+            "-keyout", str(directory / "tls.key"), "-out", str(directory / "tls.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """Rasa's webhook, as far as nginx can tell: answers with the headers it received."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Stack:
+    url: str  # https://127.0.0.1:<port>, nginx's public server
+    backend: Backend
+    dashboard: Dashboard
+    tmp: Path
+
+    def client(self, source: str) -> requests.Session:
+        """A browser connecting from loopback address ``source`` (e.g. 127.0.0.2)."""
+        session = requests.Session()
+        session.trust_env = False  # no proxy, no CA bundle from the environment
+        session.verify = False
+        session.mount("https://", _SourceAdapter(source))
+        return session
+
+
+class _SourceAdapter(HTTPAdapter):
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    assert Path(NGINX).exists(), "nginx is missing: run scripts/system_packages.sh"
+    tmp = tmp_path_factory.mktemp("nginx")
+    ports = {name: free_port() for name in ("https", "health", "rasa")}
+    public = f"https://127.0.0.1:{ports['https']}"
+    echo = http.server.ThreadingHTTPServer(("127.0.0.1", ports["rasa"]), _Echo)
+    threading.Thread(target=echo.serve_forever, daemon=True).start()
+    with contextlib.ExitStack() as stack:
+        stack.callback(echo.server_close)
+        stack.callback(echo.shutdown)
+        backend = stack.enter_context(running_backend(tmp / "backends", PUBLIC_URL=public))
+        dashboard = stack.enter_context(
+            running_dashboard(
+                tmp / "dashboard",
+                backends_url=backend.url,
+                DASHBOARD_TRUSTED_PROXY="1",
+                DASHBOARD_URL_PREFIX="/dashboard",
+            )
+        )
+        ports["backends"] = int(urlsplit(backend.url).port or 0)
+        ports["dashboard"] = int(urlsplit(dashboard.url).port or 0)
+        self_signed(tmp / "tls")
+        conf = tmp / "nginx.conf"
+        conf.write_text(render(CONF.read_text(encoding="utf-8"), tmp, ports), encoding="utf-8")
+        command = [NGINX, "-p", str(tmp), "-c", str(conf)]
+        check = subprocess.run([*command, "-t"], capture_output=True, text=True)  # noqa: S603
+        assert check.returncode == 0, check.stderr
+        stack.enter_context(
+            child_process(
+                [*command, "-g", f"daemon off; pid {tmp}/nginx.pid;"],
+                {},
+                tmp / "nginx.out",
+                f"http://127.0.0.1:{ports['health']}/healthz",
+                name="nginx",
+                seconds=20,
+            )
+        )
+        yield Stack(url=public, backend=backend, dashboard=dashboard, tmp=tmp)
+
+
+def sign_in(stack: Stack, browser: requests.Session, username: str, password: str) -> Any:
+    page = browser.get(f"{stack.url}/dashboard/login", timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    return browser.post(
+        f"{stack.url}/dashboard/login",
+        data={"csrf_token": csrf_of(page.text), "username": username, "password": password},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def audit_ips(stack: Stack, username: str) -> list[str]:
+    db = Database(stack.dashboard.db_url)
+    try:
+        query = select(AuditEntry.ip).where(AuditEntry.username == username)
+        return [str(ip) for ip in db.run(lambda s: list(s.execute(query).scalars()))]
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------- forwarded IP
+
+
+def test_the_file_overwrites_the_forwarded_headers_never_appends() -> None:
+    conf = CONF.read_text(encoding="utf-8")
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "proxy_set_header X-Real-IP $remote_addr;" in conf
+    assert "$proxy_add_x_forwarded_for" not in re.sub(r"#.*", "", conf)
+
+
+def test_upstreams_get_the_address_nginx_saw_not_the_clients_header(stack: Stack) -> None:
+    forged = {"X-Forwarded-For": "203.0.113.66", "X-Real-IP": "203.0.113.66"}
+    answer = stack.client("127.0.0.2").post(
+        f"{stack.url}/webhooks/whatsapp/webhook", json={}, headers=forged, timeout=10
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    seen = answer.json()
+    assert seen["x-forwarded-for"] == "127.0.0.2"
+    assert seen["x-real-ip"] == "127.0.0.2"
+
+
+def test_a_new_forwarded_for_value_per_try_gains_no_guesses(stack: Stack) -> None:
+    stack.dashboard.add_user("nginx.forged", "officer", ["revenue"])
+    browser = stack.client("127.0.0.3")
+    answers = []
+    for n in range(5):
+        browser.headers["X-Forwarded-For"] = f"198.51.100.{n + 1}"
+        answers.append(sign_in(stack, browser, "nginx.forged", "wrong password").status_code)
+    assert answers == [401, 401, 401, 401, 429]
+    browser.headers["X-Forwarded-For"] = "198.51.100.99"
+    right = sign_in(stack, browser, "nginx.forged", PASSWORD)
+    assert right.status_code == 429, "a forged X-Forwarded-For reset the sign-in lock"
+    # The audit log has the real address, never a forged one.
+    assert set(audit_ips(stack, "nginx.forged")) == {"127.0.0.3"}
+
+
+def test_one_client_failing_does_not_lock_the_officer_out_everywhere(stack: Stack) -> None:
+    stack.dashboard.add_user("nginx.shared", "officer", ["revenue"])
+    guesser = stack.client("127.0.0.4")
+    answers = [sign_in(stack, guesser, "nginx.shared", "wrong").status_code for _ in range(5)]
+    assert answers == [401, 401, 401, 401, 429]
+    assert sign_in(stack, guesser, "nginx.shared", PASSWORD).status_code == 429
+    officer = sign_in(stack, stack.client("127.0.0.5"), "nginx.shared", PASSWORD)
+    assert officer.status_code == 302, "clients behind nginx all share one lock"
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def test_payment_link_certificate_link_and_verify_page_answer_through_nginx(
+    stack: Stack,
+) -> None:
+    backend = stack.backend
+    citizen = new_citizen()
+    pending = pending_application(backend, citizen)
+    order = new_order(backend, citizen, pending["application_id"])
+    assert order.status_code in (200, 201), order.text
+    pay = requests.get(f"{stack.url}/pay/{order.json()['order_id']}", verify=False, timeout=10)
+    assert pay.status_code == 200 and "<form" in pay.text, pay.text[:300]
+
+    app_id = submitted_application(backend, citizen)
+    act(backend, app_id, "verify")
+    assert act(backend, app_id, "approve").json()["status"] == "approved"
+    link = requests.get(
+        f"{backend.url}/edistrict/applications/{app_id}/certificate",
+        headers=backend.citizen(citizen),
+        timeout=10,
+    ).json()["url"]
+    assert link.startswith(f"{stack.url}/certificates/")  # PUBLIC_URL: the nginx address
+    pdf = requests.get(link, verify=False, timeout=20)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    number = link.split("/certificates/")[1].split(".pdf")[0]
+    verify = requests.get(
+        f"{stack.url}/verify/{number}.{_sign(SIGNING_KEY, number)}", verify=False, timeout=10
+    )
+    assert verify.status_code == 200 and "Genuine" in verify.text
+
+
+def test_the_dashboard_stays_under_dashboard(stack: Stack) -> None:
+    stack.dashboard.add_user("nginx.asha", "officer", ["revenue"])
+    browser = stack.client("127.0.0.6")
+    signed_out = browser.get(f"{stack.url}/dashboard/applications", allow_redirects=False)
+    assert signed_out.status_code == 302
+    assert signed_out.headers["location"].startswith("/dashboard/login?next=")
+
+    page = browser.get(f"{stack.url}/dashboard/login", timeout=10)
+    assert page.status_code == 200
+    links = re.findall(r'(?:href|src|action)="(/[^"]*)"', page.text)
+    assert links and all(link.startswith("/dashboard/") for link in links), links
+    assert 'action="/dashboard/login"' in page.text
+    css = browser.get(f"{stack.url}/dashboard/static/app.css", timeout=10)
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+    signed_in = sign_in(stack, browser, "nginx.asha", PASSWORD)
+    assert signed_in.status_code == 302
+    assert signed_in.headers["location"] == "/dashboard/applications"
+    home = browser.get(f"{stack.url}/dashboard/", timeout=10)  # follows the redirects
+    assert home.status_code == 200 and urlsplit(home.url).path == "/dashboard/applications"
+    links = re.findall(r'(?:href|src|action)="(/[^"]*)"', home.text)
+    assert links and all(link.startswith("/dashboard/") for link in links), links
+    language = browser.get(
+        f"{stack.url}/dashboard/language/hi?next=/applications", allow_redirects=False
+    )
+    assert language.headers["location"] == "/dashboard/applications"
+
+
+def test_csc_uploads_of_20_mb_pass_and_nothing_else_takes_them(stack: Stack) -> None:
+    stack.dashboard.add_user("nginx.csc", "csc_operator", centre="CSC Laxmi Nagar")
+    browser = stack.client("127.0.0.7")
+    assert sign_in(stack, browser, "nginx.csc", PASSWORD).status_code == 302
+    form = browser.get(f"{stack.url}/dashboard/csc/new?service=character_certificate")
+    assert form.status_code == 200, form.text[:300]
+    big = b"%PDF-1.4\n" + b"0" * (20 * MB)
+    upload = browser.post(
+        f"{stack.url}/dashboard/csc/new",
+        data={"csrf_token": csrf_of(form.text), "service": "character_certificate"},
+        files={"identity_proof": ("aadhaar-card.pdf", big, "application/pdf")},
+        allow_redirects=False,
+        timeout=60,
+    )
+    # The dashboard answered (here: the form's own errors), not nginx's 413.
+    assert upload.status_code != 413 and 'name="csrf-token"' in upload.text, upload.text[:300]
+
+    for path in ("/dashboard/broadcasts", "/dashboard/login", "/pay/x", "/payments/webhook"):
+        refused = browser.post(f"{stack.url}{path}", data=big, timeout=60)
+        assert refused.status_code == 413, path
+    webhook = requests.post(
+        f"{stack.url}/webhooks/whatsapp/webhook", data=b"0" * (4 * MB), verify=False, timeout=30
+    )
+    assert webhook.status_code == 413
+
+
+def test_internal_endpoints_are_not_public(stack: Stack) -> None:
+    for path in ("/dashboard/metrics", "/dashboard/health", "/metrics", "/internal", "/health"):
+        answer = requests.get(f"{stack.url}{path}", verify=False, timeout=10)
+        assert answer.status_code == 404, path
