@@ -20,11 +20,12 @@ import re
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dashboard.config import db_url
 from dashboard.db import ROLES, Database, User, utcnow
+from dashboard.db import Session as SignedIn
 from dashboard.security import MIN_PASSWORD_LENGTH, hash_password
 from service_catalogue import load
 
@@ -115,8 +116,21 @@ def _change(db: Database, username: str, **values: object) -> int:
 
 
 def set_password(db: Database, username: str, password: str) -> int:
+    """A new password; every session of the account ends with the old one (whoever knew
+    it, or stole a session cookie, is signed out), in the same transaction."""
     check_password(password)
-    return _change(db, username, password_hash=hash_password(password))
+    password_hash = hash_password(password)
+
+    def work(session: Session) -> int:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise UserError("user_unknown", f"There is no user {username!r}.")
+        user.password_hash = password_hash
+        user.updated_at = utcnow()
+        session.execute(delete(SignedIn).where(SignedIn.user_id == user.id))
+        return int(user.id)
+
+    return db.run(work)
 
 
 def set_disabled(db: Database, username: str, disabled: bool = True) -> int:

@@ -16,6 +16,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard import users
 from dashboard.config import ConfigError, Settings
 from dashboard.db import AuditEntry, Database, LoginFailure
 from dashboard.testing import PASSWORD, Dashboard, csrf_of, running_dashboard
@@ -142,3 +143,25 @@ def test_url_prefix_setting_is_checked() -> None:
     for bad in ("dashboard", "//evil.example", "/a?b"):
         with pytest.raises(ConfigError, match="DASHBOARD_URL_PREFIX"):
             Settings.from_env({**env, "DASHBOARD_URL_PREFIX": bad})
+
+
+def test_a_password_change_ends_every_session_of_the_account(dash: Dashboard) -> None:
+    dash.add_user("rotate", "officer", ["revenue"])
+    dash.add_user("bystander", "officer", ["revenue"])
+    first, second = dash.sign_in("rotate"), dash.sign_in("rotate")
+    other = dash.sign_in("bystander")
+    for browser in (first, second, other):
+        assert browser.get(f"{dash.url}/conversations", timeout=10).url.endswith("/conversations")
+
+    db = Database(dash.db_url)
+    try:
+        users.set_password(db, "rotate", "a brand new passphrase")  # CLI and admin page alike
+    finally:
+        db.dispose()
+
+    for browser in (first, second):
+        page = browser.get(f"{dash.url}/conversations", timeout=10)
+        assert "/login" in page.url, "a session survived the password change"
+    assert other.get(f"{dash.url}/conversations", timeout=10).url.endswith("/conversations")
+    assert dash.login(requests.Session(), "rotate", PASSWORD).status_code == 401
+    dash.sign_in("rotate", "a brand new passphrase")
