@@ -336,3 +336,38 @@ def test_internal_endpoints_are_not_public(stack: Stack) -> None:
     for path in ("/dashboard/metrics", "/dashboard/health", "/metrics", "/internal", "/health"):
         answer = requests.get(f"{stack.url}{path}", verify=False, timeout=10)
         assert answer.status_code == 404, path
+
+
+# --------------------------------------------------------------------------- the same elsewhere
+
+
+def test_compose_and_kubernetes_mount_the_dashboard_where_nginx_does() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    assert compose["services"]["dashboard"]["environment"]["DASHBOARD_URL_PREFIX"] == "/dashboard"
+    example = (ROOT / "deploy" / "env.example").read_text()
+    assert re.search(r"^DASHBOARD_TRUSTED_PROXY=1\b", example, re.M)
+    assert re.search(r"^DASHBOARD_URL_PREFIX=/dashboard\b", example, re.M)
+
+    k8s = ROOT / "deploy" / "k8s"
+    dashboard = yaml.safe_load((k8s / "dashboard.yaml").read_text().split("\n---\n")[0])
+    env = {
+        e["name"]: e.get("value")
+        for e in dashboard["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["DASHBOARD_TRUSTED_PROXY"] == "1" and env["DASHBOARD_URL_PREFIX"] == "/dashboard"
+
+    assert "ingress.yaml" in yaml.safe_load((k8s / "kustomization.yaml").read_text())["resources"]
+    routes: dict[str, tuple[str, str]] = {}
+    for doc in yaml.safe_load_all((k8s / "ingress.yaml").read_text()):
+        size = doc["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+        for rule in doc["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                routes[path["path"]] = (path["backend"]["service"]["name"], size)
+    for prefix in ("/payments/", "/pay/", "/certificates/", "/verify/"):
+        assert routes[prefix] == ("backends", "3m"), prefix
+    assert routes["/webhooks/whatsapp/webhook"] == ("rasa", "3m")
+    assert routes["/dashboard(/|$)(.*)"] == ("dashboard", "3m")
+    assert routes["/dashboard/(csc/new)$"] == ("dashboard", "25m")
+    assert not any("metrics" in path or "health" in path for path in routes)
