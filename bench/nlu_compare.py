@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -59,6 +60,15 @@ def committed_data(ref: str = "HEAD") -> Iterator[Path]:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
         yield Path(tmp) / "data" / "nlu"
+
+
+def quiet() -> None:
+    """Only warnings from Rasa: its structlog debug line per parsed sentence would bury
+    the report."""
+    import structlog
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 
 def count_examples(data: Path) -> int:
@@ -163,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results" / "nlu-compare"))
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet()
     after_data, out = Path(args.after), Path(args.out)
     problem = check([after_data])
     if problem:

@@ -1,6 +1,7 @@
 """Analytics: conversations, applications and grievances per day and per department,
-language mix, NLU fallback rate, the messages the assistant misunderstood (exported as
-Rasa NLU YAML for trainers) and SLA breaches, as inline SVG charts.
+language mix, NLU fallback rate, the messages the assistant misunderstood (a list to
+download; NLU trainers annotate them in their own inbox, ``dashboard/trainer.py``) and
+SLA breaches, as inline SVG charts.
 
 Conversation figures come from the feed (:class:`dashboard.feed.Stats`, kept since the
 dashboard started reading the event table, at most ``feed.STATS_DAYS``); applications

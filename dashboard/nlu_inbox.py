@@ -9,11 +9,12 @@ A message is listed for one or more of these reasons (:data:`REASONS`):
 - ``low_confidence``: the best intent's confidence is below :data:`LOW_CONFIDENCE`
   (above the fallback threshold, so the assistant acted on a guess);
 - and what the conversation shows next, from the citizen's very next message:
-  ``rephrased`` (written within :data:`REPHRASE_SECONDS` and sharing most of its
-  words: the citizen said it again in other words, or repeated it), ``said_no`` (a
-  typed "no"/"wrong"/"गलत": the ``deny`` intent or :data:`WRONG`), ``asked_human``
-  (``talk_to_human``, typed or tapped), or ``officer_took_over`` (an officer took the
-  conversation over after it).
+  ``rephrased`` (written within :data:`REPHRASE_SECONDS`, sharing at least
+  :data:`REPHRASE_SIMILARITY` of its letter trigrams: the citizen said it again in other
+  words, or repeated it), ``said_no`` (a
+  typed "no"/"wrong"/"गलत": the ``deny`` intent, or :data:`WRONG` in at most five
+  words), ``asked_human`` (``talk_to_human``, typed or tapped), or ``officer_took_over``
+  (an officer took the conversation over after it).
 
 Not NLU data, never listed and never a signal: tapped buttons (payloads), messages sent
 while an officer holds the conversation (they are written to the officer), answers to a
@@ -61,7 +62,8 @@ HUMAN = "talk_to_human"
 DENY = "deny"
 #: Sent by the channel, never typed (domain.yml).
 CHANNEL_INTENTS = frozenset({"stale_message", "unsupported_message", "upload_rejected"})
-#: A citizen telling the assistant it got them wrong.
+#: A citizen telling the assistant it got them wrong (in a short message: "naam galat
+#: chapa hai certificate pe" describes a problem, it is no verdict).
 WRONG = re.compile(
     r"\b(wrong|incorrect|not what i|galat|galt|glt|nahi samjh|nahin samjh|samjhe nahi)"
     r"|गलत|ग़लत|नहीं समझ|समझे नहीं",
@@ -223,7 +225,7 @@ class Inbox:
         if previous is not None and at - previous.at <= NEXT_SECONDS:
             if name == HUMAN and previous.intent != HUMAN:
                 self._flag(previous, "asked_human")
-            elif not tapped and (name == DENY or WRONG.search(raw)):
+            elif not tapped and (name == DENY or (WRONG.search(raw) and len(raw.split()) <= 5)):
                 self._flag(previous, "said_no")
             elif (
                 not tapped

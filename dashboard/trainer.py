@@ -23,6 +23,7 @@ erased their data) is deleted at the next page view or export.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -123,7 +124,7 @@ async def _purge_erased(request: Request, feed: Feed) -> list[NluAnnotation]:
     if not rows:
         return rows
     try:
-        existing = feed.existing_rows([int(r.event_id) for r in rows])
+        existing = await asyncio.to_thread(feed.existing_rows, [int(r.event_id) for r in rows])
     except SQLAlchemyError as exc:  # the table is away: keep everything for now
         log.warning("trainer: event table not readable: %s", type(exc).__name__)
         return rows
