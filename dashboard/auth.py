@@ -68,10 +68,16 @@ def _cookie(response: HTTPResponse, request: Request, name: str, value: str, max
     cookie = response.cookies[name]
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
-    cookie["path"] = "/"
+    # Only the dashboard's own paths: behind nginx, not /pay/, /verify/ or the webhook.
+    cookie["path"] = getattr(context(request).settings, "url_prefix", "") or "/"
     cookie["max-age"] = max_age
     if context(request).settings.secure_cookies:
         cookie["secure"] = True
+
+
+def _forget(response: HTTPResponse, request: Request, name: str) -> None:
+    """Delete cookie ``name`` in the browser (same path as :func:`_cookie` set it)."""
+    _cookie(response, request, name, "", 0)
 
 
 def load_session(request: Request, token: str | None = None) -> None:
@@ -252,7 +258,7 @@ async def login_submit(request: Request) -> HTTPResponse:
     audit(request, "login.succeeded", username)
     response = redirect(target or home_of(require(request)))
     _cookie(response, request, SESSION_COOKIE, token, int(settings.session_max_seconds))
-    del response.cookies[LOGIN_COOKIE]
+    _forget(response, request, LOGIN_COOKIE)
     return response
 
 
@@ -266,7 +272,7 @@ async def logout(request: Request) -> HTTPResponse:
             )
         )
     response = redirect("/login")
-    del response.cookies[SESSION_COOKIE]
+    _forget(response, request, SESSION_COOKIE)
     return response
 
 

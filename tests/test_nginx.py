@@ -295,6 +295,8 @@ def test_the_dashboard_stays_under_dashboard(stack: Stack) -> None:
 
     signed_in = sign_in(stack, browser, "nginx.asha", PASSWORD)
     assert signed_in.status_code == 302
+    session_cookie = next(c for c in browser.cookies if c.name == "dashboard_session")
+    assert session_cookie.path == "/dashboard"  # never sent to /pay/, /verify/, ...
     assert signed_in.headers["location"] == "/dashboard/applications"
     home = browser.get(f"{stack.url}/dashboard/", timeout=10)  # follows the redirects
     assert home.status_code == 200 and urlsplit(home.url).path == "/dashboard/applications"
@@ -304,6 +306,15 @@ def test_the_dashboard_stays_under_dashboard(stack: Stack) -> None:
         f"{stack.url}/dashboard/language/hi?next=/applications", allow_redirects=False
     )
     assert language.headers["location"] == "/dashboard/applications"
+
+    token = csrf_of(browser.get(f"{stack.url}/dashboard/applications", timeout=10).text)
+    out = browser.post(
+        f"{stack.url}/dashboard/logout", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert out.status_code == 302 and out.headers["location"] == "/dashboard/login"
+    assert "dashboard_session" not in {c.name for c in browser.cookies}
+    again = browser.get(f"{stack.url}/dashboard/applications", allow_redirects=False)
+    assert again.headers["location"].startswith("/dashboard/login")
 
 
 def test_csc_uploads_of_20_mb_pass_and_nothing_else_takes_them(stack: Stack) -> None:
