@@ -382,3 +382,31 @@ def test_compose_and_kubernetes_mount_the_dashboard_where_nginx_does() -> None:
     assert routes["/dashboard(/|$)(.*)"] == ("dashboard", "3m")
     assert routes["/dashboard/(csc/new)$"] == ("dashboard", "25m")
     assert not any("metrics" in path or "health" in path for path in routes)
+
+
+@pytest.mark.parametrize(
+    ("role", "departments", "centre"),
+    [
+        ("supervisor", ["revenue"], None),
+        ("admin", [], None),
+        ("csc_operator", [], "CSC Laxmi Nagar"),
+        ("trainer", [], None),
+    ],
+)
+def test_every_page_of_every_role_links_under_dashboard(
+    stack: Stack, role: str, departments: list[str], centre: str | None
+) -> None:
+    username = f"nginx.pages.{role}"
+    stack.dashboard.add_user(username, role, departments, centre=centre)
+    browser = stack.client("127.0.0.8")
+    assert sign_in(stack, browser, username, PASSWORD).status_code == 302
+    home = browser.get(f"{stack.url}/dashboard/", timeout=20)
+    # The navigation: every page this role may open.
+    pages = re.findall(r'<a href="(/dashboard/[a-z_]+)"[^>]*data-nav=', home.text)
+    assert pages, home.text[:500]
+    for page in [urlsplit(home.url).path, *pages]:
+        answer = browser.get(f"{stack.url}{page}", timeout=20)
+        assert urlsplit(answer.url).path.startswith("/dashboard/"), page
+        links = re.findall(r'(?:href|src|action|data-[a-z-]+)="(/[^"]*)"', answer.text)
+        outside = [link for link in links if not link.startswith("/dashboard/")]
+        assert links and not outside, (page, outside)
