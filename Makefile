@@ -18,6 +18,7 @@ help:
 	@echo "make run        start the assistant (trains first if needed)"
 	@echo "make test       lint, types, data validation, unit tests and conversation tests"
 	@echo "make bench-nlu  NLU benchmark against Rasa's default pipeline"
+	@echo "make bench-answers  free-question answers from the knowledge base (bench/answers/)"
 	@echo "make test-nlu   rasa test nlu on bench/heldout/: accuracy per language, entity figures"
 	@echo "make nlu-compare  before/after of an annotation round (docs/nlu-guide.md)"
 	@echo "make bench-load WhatsApp load benchmark (80 msg/s for 60 s) against the stock REST channel"
@@ -65,6 +66,12 @@ test: lint types validate unit stories
 
 bench-nlu: venv
 	$(BIN)/python -m bench.nlu
+
+# Free questions answered from the knowledge base (bench/answers/): correct-fact,
+# wrong-fact and "I don't know" rates and p95 latency, with the machine's load
+.PHONY: bench-answers
+bench-answers: venv
+	$(BIN)/python -m bench.answers
 
 # `rasa test nlu` on the held-out sentences (never the training data), summarised per
 # language and per entity (bench/test_report.py)
