@@ -54,6 +54,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 import ops
 from connectors import conversation, faults, media, rasa_speedups
@@ -81,6 +82,8 @@ PAGE_PREFIX = "__page__:"
 # citizen, a damaged file like one whose sha256 does not match ("send it again").
 _UPLOAD_ERROR_FOR = {"truncated": "hash_mismatch"}
 MAX_ATTEMPTS = 3
+# seconds between tries to record a reply WhatsApp accepted (about a minute in all)
+RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 # Sent only when the assistant itself cannot answer (Rasa failed three times): there is
 # then no dialogue to render a reply, and silence is worse than this fixed text.
 APOLOGY = (
@@ -656,7 +659,17 @@ class WhatsAppInput(InputChannel):
             return None
         sent = await self.deliver(number, wa_id, body)
         if key is not None and sent is not None:
-            self.store.record_reply(key, sent)
+            # WhatsApp has it now: a database that is restarting must not make a re-run
+            # send it again, so keep trying to record it for a while
+            for delay in RECORD_RETRY_DELAYS:
+                try:
+                    self.store.record_reply(key, sent)
+                    break
+                except SQLAlchemyError:
+                    logger.warning("whatsapp.reply.record_retry")
+                    await asyncio.sleep(delay)
+            else:
+                self.store.record_reply(key, sent)
         return sent
 
     async def _upload_links(self, number: str, body: dict[str, Any]) -> dict[str, Any]:

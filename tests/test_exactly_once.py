@@ -264,3 +264,38 @@ async def test_the_same_message_asks_for_the_same_payment_order():
     assert len(keys) == 3
     assert keys[0] == keys[1], "the same turn run again must not create a second order"
     assert keys[2] != keys[0], "another message is another request"
+
+
+async def test_a_reply_whatsapp_accepted_while_the_database_restarts_is_not_sent_again(
+    tmp_path, monkeypatch
+):
+    """The database goes away right after WhatsApp accepted a reply (a PostgreSQL
+    restart): recording it is retried, so the turn's retry does not send it again."""
+    from sqlalchemy.exc import OperationalError
+
+    channel = process(tmp_path, Agent())
+    channel.app = None
+    record = channel.store.record_reply
+    failures = {"left": 2}
+
+    def flaky_record(key, message_id):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        record(key, message_id)
+
+    monkeypatch.setattr(channel.store, "record_reply", flaky_record)
+    real_sleep = asyncio.sleep
+    monkeypatch.setattr("connectors.whatsapp.asyncio.sleep", lambda s: real_sleep(min(s, 0.05)))
+    calls = []
+
+    async def rasa(message):
+        calls.append(message.message_id)
+        await message.output_channel.send_response(message.sender_id, {"text": "one"})
+        await message.output_channel.send_response(message.sender_id, {"text": "two"})
+
+    await post(channel, envelope([text("hello", mid="wamid.db1")]), rasa)
+    await idle(channel)
+    assert calls == ["wamid.db1"]
+    assert sent_texts(channel) == ["one", "two"]
+    assert channel.store.reply_sent("wamid.db1:0") and channel.store.reply_sent("wamid.db1:1")
