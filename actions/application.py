@@ -10,7 +10,6 @@ retrying after a failure never files twice.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -33,6 +32,7 @@ from actions.common import (
 )
 from actions.services import department_buttons, documents_text
 from service_catalogue import Field, Service
+from service_catalogue.india_time import today_in_india
 from service_catalogue.validation import check, format_amount
 
 MAX_FAILURES = 3
@@ -168,7 +168,7 @@ def check_answer(field: Field, text: str) -> tuple[bool, Any, str, str | None]:
     """(ok, value to store, value to show back, error code) for one answer."""
     if field.type == "aadhaar" and _MASKED_AADHAAR.match(text.strip()):
         return True, text.strip(), text.strip(), None
-    checked = check(field, text, date.today())
+    checked = check(field, text, today_in_india())
     return checked.ok, checked.value, checked.display, checked.error
 
 

@@ -44,6 +44,7 @@ from dashboard.web import (
     t,
 )
 from service_catalogue import Field, Service
+from service_catalogue.india_time import today_in_india
 from service_catalogue.validation import check
 
 ROLES = PAGE_ROLES["csc"]
@@ -106,7 +107,7 @@ class Checked:
 
 
 def _check_form(request: Request, service: Service) -> Checked:
-    today = date.today()
+    today = today_in_india()
     errors: dict[str, str] = {}
     shown: dict[str, str] = {}
     mobile = check(MOBILE, form(request, "mobile"), today)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from dashboard.web import (
     require,
     t,
 )
+from service_catalogue.india_time import today_in_india
 
 ROLES = PAGE_ROLES["applications"]
 PAGE_SIZE = 50
@@ -109,7 +110,7 @@ class Filters:
         statuses = self.status or ",".join(("submitted", "verified"))
         if self.sla:
             statuses = self.status or ",".join(OPEN_STATUSES)
-            today = date.today()
+            today = today_in_india()
             due = (
                 today - timedelta(days=1)
                 if self.sla == "overdue"
@@ -167,7 +168,7 @@ async def queue(request: Request) -> HTTPResponse:
         total=int(result.data.get("total", len(applications))) if result.ok else 0,
         page_size=PAGE_SIZE,
         statuses=ALL_STATUSES,
-        today=date.today().isoformat(),
+        today=today_in_india().isoformat(),
         flash=None if result.ok else problem(request, result),
         flash_kind="error",
     )
@@ -197,7 +198,7 @@ async def show_page(
             for action, needs_reason in ACTIONS.items()
             if application.get("status") in OFFERED_IN[action]
         },
-        today=date.today().isoformat(),
+        today=today_in_india().isoformat(),
         flash=flash,
         flash_kind=flash_kind,
     )

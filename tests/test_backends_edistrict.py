@@ -23,6 +23,7 @@ import requests
 
 from backends.testing import SIGNING_KEY, Backend, running_backend, set_clock
 from service_catalogue.validation import verhoeff_valid
+from tests.support.pdf import pdf_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -446,14 +447,6 @@ def _verify(backend: Backend, token: str) -> tuple[str, dict[str, Any]]:
     data = requests.get(f"{backend.url}/verify/{token}?format=json", timeout=5)
     assert data.status_code == 200
     return page.text, data.json()
-
-
-def pdf_text(pdf: bytes) -> str:
-    """``pdftotext`` (Debian's poppler-utils, scripts/system_packages.sh) of a PDF."""
-    result = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True, timeout=30
-    )
-    return result.stdout.decode()
 
 
 def test_certificate_download_and_verification(backend: Backend) -> None:

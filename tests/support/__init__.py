@@ -1,0 +1,1 @@
+"""Test tooling shared across test areas (never imported by product code)."""
