@@ -25,6 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import generative
 from actions.common import lang
 from actions.services import PART_RESPONSES, service_named, service_variables
 from service_catalogue.knowledge import Answer, retriever
@@ -45,7 +46,24 @@ def answer_for(tracker: Tracker) -> Answer:
     return retriever().answer(text, context_service(tracker))
 
 
-def say(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer) -> list[dict[str, Any]]:
+def facts_of(answer: Answer, language: str) -> str:
+    """The retrieved facts, as the generative layer is given them (and nothing else)."""
+    if answer.kind == "faq" and answer.entry is not None:
+        return answer.entry.text(language)
+    if answer.service is None:
+        return ""
+    v = service_variables(answer.service, language)
+    return (
+        f"Service: {v['service']} ({v['department']})\nFee: ₹{v['fee']}\n"
+        f"Time taken: {v['sla_days']} days\nWho can apply: {v['eligibility']}\n"
+        f"Documents: {v['documents']}\nWhere to apply: on this WhatsApp number or at any "
+        "Common Service Centre (CSC)"
+    )
+
+
+async def say(
+    dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer
+) -> list[dict[str, Any]]:
     """Utters ``answer``; returns the events (the service now in context)."""
     language = lang(tracker)
     if answer.kind == "unknown":
@@ -53,7 +71,19 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer) -> l
         dispatcher.utter_message(response="utter_main_menu")
         return []
     service = answer.service
-    if answer.kind == "faq" and answer.entry is not None:
+    question = (tracker.latest_message or {}).get("text") or ""
+    generated = None
+    if generative.configured():
+        generated = await generative.rewrite(question, facts_of(answer, language), language)
+    if generated is not None:
+        dispatcher.utter_message(response="utter_answer_generated", answer=generated)
+        if answer.entry is not None and answer.entry.indicative:
+            dispatcher.utter_message(response="utter_answer_indicative")
+        if service is not None:
+            dispatcher.utter_message(
+                response="utter_answer_apply", **service_variables(service, language)
+            )
+    elif answer.kind == "faq" and answer.entry is not None:
         entry = answer.entry
         dispatcher.utter_message(
             response="utter_answer_faq",
@@ -87,4 +117,4 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return say(dispatcher, tracker, answer_for(tracker))
+        return await say(dispatcher, tracker, answer_for(tracker))

@@ -37,7 +37,7 @@ class ActionClarify(Action):
         else:
             answer = answer_for(tracker)
             if answer.kind != "unknown":
-                return say(dispatcher, tracker, answer)
+                return await say(dispatcher, tracker, answer)
             dispatcher.utter_message(response="utter_clarify")
         dispatcher.utter_message(response="utter_main_menu")
         return []
