@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import functools
 import hashlib
 import json
 import logging
 import random
-import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +41,7 @@ from sqlalchemy.orm import Session, aliased
 from backends.citizens import preference_now
 from backends.db import Database, Notification, Preference, clock, iso
 from backends.web import ApiError, Context, context, officer
+from ops.pacing import Pacer
 from service_catalogue.templates import load_templates
 
 log = logging.getLogger(__name__)
@@ -61,11 +59,6 @@ LEASE = timedelta(minutes=5)
 #: how often outcomes are written while sending
 FLUSH_SECONDS = 0.1
 MAX_ATTEMPTS = 50
-#: Meta's limit is messages per second per number: the pacer's window (from a send's
-#: answer to the start of the send ``rate`` later), and how far behind its even schedule
-#: the pacer catches up
-PACING_WINDOW = 1.0
-CATCH_UP = 0.1
 #: delivery statuses are pulled for this long after sending
 STATUS_HORIZON = timedelta(days=7)
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -226,72 +219,6 @@ class Channel:
             await self._session.close()
 
 
-class _Send:
-    """One paced send: when it started and, once known, when its answer came back."""
-
-    __slots__ = ("started", "answered", "done")
-
-    def __init__(self, started: float) -> None:
-        self.started = started
-        self.answered: float | None = None
-        self.done = asyncio.Event()
-
-
-class Pacer:
-    """At most ``rate`` messages reach the channel, and WhatsApp, in any second; FIFO.
-
-    A send counts from the moment it starts until its answer arrives: the channel gets
-    the request, and WhatsApp gets the channel's, somewhere in between. So send
-    ``n + rate`` starts only :data:`PACING_WINDOW` after send ``n`` was answered, and no
-    delay between us and Meta (a busy machine, a slow request, a late wake-up) can put
-    ``rate + 1`` of them in one second. Counting start times alone, as a token bucket
-    does, is not enough: a request held up on its way lands next to the ones sent
-    after it.
-
-    Sends are also spread over the second, ``1/rate`` apart on a fixed schedule, so
-    a late wake-up is caught up (up to :data:`CATCH_UP` behind) instead of slowing the
-    whole broadcast.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.rate = max(1, int(rate))
-        self.spacing = 1.0 / self.rate
-        self.next_slot = 0.0
-        self.sends: collections.deque[_Send] = collections.deque(maxlen=self.rate)
-        self.lock = asyncio.Lock()
-        self.senders = asyncio.Semaphore(CONCURRENT_REQUESTS)
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for a slot, then hold it while the body of the ``async with`` sends."""
-        send = await self._take()
-        try:
-            yield
-        finally:
-            send.answered = time.monotonic()
-            send.done.set()
-
-    async def _take(self) -> _Send:
-        async with self.lock:  # FIFO: waiters queue on the lock
-            while True:
-                free_at = 0.0
-                if len(self.sends) == self.rate:
-                    oldest = self.sends[0]
-                    if oldest.answered is None:
-                        await oldest.done.wait()
-                        continue
-                    free_at = oldest.answered + PACING_WINDOW
-                now = time.monotonic()
-                self.next_slot = max(self.next_slot, now - CATCH_UP)
-                delay = max(self.next_slot, free_at) - now
-                if delay <= 0:
-                    send = _Send(now)
-                    self.sends.append(send)  # the oldest leaves the window
-                    self.next_slot += self.spacing
-                    return send
-                await asyncio.sleep(delay)
-
-
 # --------------------------------------------------------------------------- dispatcher
 
 
@@ -428,7 +355,7 @@ class Sender:
                     await self._deliver(row)
                 return
             pacer = self.pacers.setdefault(
-                str(row.department), Pacer(self.ctx.settings.broadcast_rate)
+                str(row.department), Pacer(self.ctx.settings.broadcast_rate, CONCURRENT_REQUESTS)
             )
             async with pacer.senders, pacer.slot():  # held until the channel answers
                 await self._deliver(row)

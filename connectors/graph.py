@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from connectors.media import sha256_matches
+from ops.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 
@@ -87,24 +87,6 @@ class SendResult:
         return 6 if self.error_code == PAIR_RATE else 5 if self.error_code == THROTTLED else 10
 
 
-@dataclass
-class Pacer:
-    """A token bucket: at most ``rate`` sends per second, in order of arrival."""
-
-    rate: float
-    _next_slot: float = 0.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + 1.0 / self.rate
-        delay = slot - now
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
 class GraphClient:
     def __init__(
         self,
@@ -160,8 +142,8 @@ class GraphClient:
         for attempt in range(retries + 1):
             if attempt:
                 logger.info("graph.send.retry attempt=%s code=%s", attempt, result.error_code)
-            await self._pacer(phone_number_id).wait()
-            result = await self._post_json(url, body)
+            async with self._pacer(phone_number_id).slot():
+                result = await self._post_json(url, body)
             if result.ok or result.error_code == OUTSIDE_WINDOW:
                 return result
             if not result.retryable:

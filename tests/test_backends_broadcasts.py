@@ -15,8 +15,8 @@ import requests
 from sqlalchemy import insert
 
 from backends.db import Application, Database, Grievance, Preference
-from backends.notifications import Pacer
 from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
+from ops.pacing import Pacer
 from tests.test_backends_payments import wait_for
 
 CITIZENS = 1000
