@@ -43,6 +43,7 @@ DIGRESSIONS = frozenset(
         "cancel",
         "check_status",
         "service_info",
+        "ask_question",
         "talk_to_human",
         "withdraw_consent",
         "opt_out",

@@ -107,3 +107,17 @@ def test_iske_liye_apply_karna_hai_after_asking_in_hinglish(
     said = phone.all_text(replies)
     assert "किस सेवा" not in said, shown(replies)
     assert "सवाल 1/" in replies[-1].text, shown(replies)
+
+
+def test_a_free_question_mid_form_is_answered_and_not_stored_as_the_answer(
+    citizen: Callable[..., Citizen],
+) -> None:
+    phone = citizen(name="a free question in the middle of a form (en)")
+    phone.says("I want an income certificate")
+    phone.says("Yes, I agree")
+    replies = phone.says("my certificate has a spelling mistake, what do I do?")
+    said = phone.all_text(replies)
+    assert "Question 1 of 7" in replies[-1].text, shown(replies)  # asked again, not stored
+    assert "letters only" not in said, shown(replies)
+    replies = phone.says("Rajesh Kumar Sharma")
+    assert "Question 2 of 7" in replies[-1].text, shown(replies)

@@ -45,10 +45,8 @@ def test_how_long_and_where_for_a_marriage_registration(
     citizen: Callable[..., Citizen],
 ) -> None:
     phone = citizen(minimum=1, name="question: marriage registration time and place")
-    # issue 15 asks "शादी का रजिस्ट्रेशन ...": the retrieval finds the service in those
-    # words (tests/test_knowledge.py), but the NLU's entity extractor does not (no such
-    # synonym in services.yml), so the message reaches "which service?" first
-    replies = phone.says("विवाह पंजीकरण कितने दिन में होता है और कहाँ जाना पड़ेगा?")
+    # as issue 15 asks it: "शादी का रजिस्ट्रेशन" names the marriage service
+    replies = phone.says("शादी का रजिस्ट्रेशन कितने दिन में होता है और कहाँ जाना पड़ेगा?")
     said = phone.all_text(replies)
     assert "विवाह पंजीकरण प्रमाण पत्र" in said, shown(replies)
     assert "15 दिन" in said and "जन सेवा केंद्र" in said, shown(replies)
