@@ -53,7 +53,7 @@ validate: venv
 unit: train
 	$(BIN)/python -m scripts.browser
 	scripts/system_packages.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 # --quiet hides Rasa's figures: bench.test_report prints a short summary (pass or fail)
 stories: train
@@ -103,7 +103,8 @@ test-clock: venv
 # The production-profile tests alone; `make test` runs them too (pytest collects tests/).
 test-prod: train
 	$(BIN)/pytest -q tests/test_prod_scaleout.py tests/test_prod_failsafe.py \
-	  tests/test_prod_deploy.py tests/test_ops_logs.py
+	  tests/test_prod_deploy.py tests/test_ops_logs.py \
+	  tests/test_fault_injection.py::test_production_profile_survives_kills_and_postgres_and_redis_restarts
 
 clean:
 	rm -rf $(VENV) models/*.tar.gz results .pytest_cache .mypy_cache .ruff_cache
