@@ -1,9 +1,16 @@
 """Applications a Common Service Centre filed for the citizen: confirm with the code, or decline.
 
 The citizen gets the ``csc_confirmation`` template (buttons ``/csc_confirm{"csc_code"}``
-and ``/csc_decline``) or types the code ("मेरा कोड 482913"). Without an application
-number the citizen's application awaiting confirmation is used; with several, they
-choose. Each wrong code counts: the backend locks the application after too many.
+and ``/csc_decline``) or types the code ("मेरा कोड 482913"), or only the code ("482913",
+which the classifier reads as ``inform``: data/rules/csc.yml sends it here, and it
+confirms only while the backend holds an application awaiting the citizen; otherwise it
+is an answer with no question, as before). Without an application number the citizen's
+application awaiting confirmation is used; with several, they choose. Each wrong code
+counts: the backend locks the application after too many.
+
+A citizen who never wrote to the bot has no ``language`` slot: the replies then follow
+the language the application was filed in (that of the template they answer), not
+English.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -48,12 +56,27 @@ class ActionCscAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        confirming = intent_of(tracker) == "csc_confirm"
+        intent = intent_of(tracker)
+        bare_code = intent == "inform"  # only the code, typed (data/rules/csc.yml)
+        confirming = intent in ("csc_confirm", "inform")
         code = code_from(tracker) if confirming else None
+        if bare_code and code is None:
+            return [FollowupAction("action_clarify")]
         if confirming and code is None:
             dispatcher.utter_message(response="utter_csc_ask_code")
             return []
-        application = await self.pending(dispatcher, tracker, code)
+        waiting = await self.waiting(tracker)
+        if waiting is None:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        if bare_code and not waiting:  # six digits, but nothing to confirm: not a code
+            return [FollowupAction("action_clarify")]
+        filed_in = next((a.get("language") for a in waiting if a.get("language")), None)
+        if tracker.get_slot("language") is None and filed_in in ("hi", "en"):
+            # answer in the language of the filing; responses follow the slot, so set it
+            # first and run again with it
+            return [SlotSet("language", filed_in), FollowupAction(self.name())]
+        application = self.choose(dispatcher, tracker, waiting, code)
         if application is None:
             return []
         api = clients()
@@ -82,15 +105,21 @@ class ActionCscAnswer(Action):
         return []
 
     @staticmethod
-    async def pending(
-        dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None
-    ) -> dict[str, Any] | None:
-        """The application this answer is about; None after saying why there is none."""
+    async def waiting(tracker: Tracker) -> list[dict[str, Any]] | None:
+        """The citizen's applications awaiting their confirmation; None if unknown."""
         result = await call(clients().edistrict.list_applications, citizen_id=tracker.sender_id)
         if not result.ok:
-            dispatcher.utter_message(response="utter_backend_unavailable")
             return None
-        waiting = [a for a in result.data.get("applications") or [] if a.get("status") == AWAITING]
+        return [a for a in result.data.get("applications") or [] if a.get("status") == AWAITING]
+
+    @staticmethod
+    def choose(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        waiting: list[dict[str, Any]],
+        code: str | None,
+    ) -> dict[str, Any] | None:
+        """The application this answer is about; None after saying why there is none."""
         named = application_id_from(tracker)
         if named:
             waiting = [a for a in waiting if a.get("application_id") == named]
