@@ -53,7 +53,7 @@ validate: venv
 unit: train
 	$(BIN)/python -m scripts.browser
 	scripts/system_packages.sh
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q --durations=15 -m "not soak"
 
 # --quiet hides Rasa's figures: bench.test_report prints a short summary (pass or fail)
 stories: train

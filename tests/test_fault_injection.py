@@ -630,6 +630,7 @@ def test_sigkill_at_every_step_of_a_turn_loses_and_doubles_nothing(sqlite_rig: R
     assert poison["other"] == 0, poison
 
 
+@pytest.mark.soak
 def test_production_profile_survives_kills_and_postgres_and_redis_restarts(
     production_rig: Rig,
 ) -> None:
