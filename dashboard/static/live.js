@@ -39,6 +39,7 @@
     if (row.fallback_loop) badge("fallback", "flag-fallback", text("fallback_loop"));
     if (row.handed_over) {
       badge("handed", "flag-handed", text("with_officer", { name: row.officer_name || text("an_officer") }));
+      if (row.officer_name) box.querySelector('[data-flag="handed"]').setAttribute("translate", "no");
     }
     return box;
   }

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -36,7 +36,11 @@ def until(driver: WebDriver, condition: Callable[[WebDriver], Any], seconds: flo
     # Live pages re-render and forms redirect while we poll: an element found a moment
     # ago may be gone, so a stale reference means "look again", not a failure.
     return WebDriverWait(
-        driver, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+        driver,
+        seconds,
+        poll_frequency=0.2,
+        # a form's redirect can detach the page being read: look again until the timeout
+        ignored_exceptions=[StaleElementReferenceException, WebDriverException],
     ).until(condition)
 
 
