@@ -11,7 +11,7 @@ join: officers work Monday to Saturday within office hours (IST).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,8 +23,8 @@ from actions import config
 from actions.common import catalogue, grievance_categories
 from actions.grievance import match_category
 from indic_nlu.text import normalize, phonetic_key
+from service_catalogue.india_time import IST
 
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 SUNDAY = 6
 REPLIES = {
     "now": "utter_officer_now",

@@ -24,7 +24,7 @@ import hmac
 import ipaddress
 import logging
 from collections.abc import Callable, Coroutine, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -38,6 +38,7 @@ from dashboard.backends_client import BackendsClient, Result
 from dashboard.config import Settings
 from dashboard.db import AuditEntry, Database, utcnow
 from service_catalogue import Catalogue
+from service_catalogue.india_time import IST
 
 log = logging.getLogger(__name__)
 
@@ -338,10 +339,6 @@ def make_templates(extra: Iterable[Path] = ()) -> jinja2.Environment:
     env.filters["mask_aadhaar"] = mask_personal
     env.filters["ist"] = _ist_filter
     return env
-
-
-#: India Standard Time (Asia/Kolkata): UTC+05:30 all year, no daylight saving.
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
 def months(lang: str) -> list[str]:
