@@ -8,6 +8,8 @@
 #   zbar-tools           zbarimg: the journey test decodes the certificate's QR code
 #   libfaketime          time-of-day tests run at fixed clock times
 #   nginx                tests/test_nginx.py runs deploy/nginx.conf in front of the services
+#   espeak-ng, ffmpeg    voice-note tests speak Hindi and English and encode it as WhatsApp
+#                        does (OGG/Opus); ffprobe checks what the stand-in ASR receives
 # Runs `apt-get update` once, and only when something is missing; needs root (CI is).
 # Usage: scripts/system_packages.sh [--runtime] [--check]
 #   --runtime  only what the running services need (`make run`): the fonts
@@ -15,7 +17,7 @@
 set -euo pipefail
 
 RUNTIME=(fonts-noto-core)
-TESTS=(poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin zbar-tools libfaketime nginx)
+TESTS=(poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin zbar-tools libfaketime nginx espeak-ng ffmpeg)
 
 check_only=false
 PACKAGES=("${RUNTIME[@]}" "${TESTS[@]}")
