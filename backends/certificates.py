@@ -1,8 +1,12 @@
 """Certificates: the PDF, its QR verification token and the signed download link.
 
-- Verification token (printed as a QR code): ``<certificate number>.<base64url
-  HMAC-SHA256 of the number with CERTIFICATE_SIGNING_KEY>``; ``/verify/<token>`` says
-  "Genuine" only for an untampered token of an issued, unrevoked certificate.
+- Verification token (printed as a QR code): ``<certificate number>.<kid>.<base64url
+  HMAC-SHA256 of "<kid>:<number>" with the key of that kid>``; ``/verify/<token>`` says
+  "Genuine" only for an untampered token of an issued, unrevoked certificate. New tokens
+  use ``CERTIFICATE_SIGNING_KEY`` under ``CERTIFICATE_SIGNING_KID``; a rotated key moves
+  to ``CERTIFICATE_RETIRED_KEYS`` and the certificates it signed (printed, unchangeable)
+  still verify. Tokens printed before key ids (``<number>.<HMAC of the number>``) verify
+  against the current and every retired key.
 - Download link: ``/certificates/<number>.pdf?expires=<unix time>&signature=<HMAC of
   "download:<number>:<expires>">``, valid 15 minutes, no bearer token needed.
 - PDFs are written under ``STORAGE_DIR/certificates`` (outside any web root) and are
@@ -44,18 +48,34 @@ def _sign(key: str, message: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _keys(settings: Settings) -> dict[str, str]:
+    """Every key a token may be signed with, by kid (the current one first)."""
+    return {settings.signing_kid: settings.signing_key, **settings.retired_signing_keys}
+
+
 def token_for(settings: Settings, number: str) -> str:
-    return f"{number}.{_sign(settings.signing_key, number)}"
+    kid = settings.signing_kid
+    return f"{number}.{kid}.{_sign(settings.signing_key, f'{kid}:{number}')}"
 
 
 def number_from_token(settings: Settings, token: str) -> str | None:
     """The certificate number of an authentic token, else ``None``."""
-    number, _, signature = token.rpartition(".")
+    parts = token.split(".")
+    keys = _keys(settings)
+    if len(parts) == 3:  # number.kid.signature
+        number, kid, signature = parts
+        key = keys.get(kid)
+        candidates = [_sign(key, f"{kid}:{number}")] if key else []
+    elif len(parts) == 2:  # printed before key ids: number.signature
+        number, signature = parts
+        candidates = [_sign(key, number) for key in keys.values()]
+    else:
+        return None
     if not _NUMBER.match(number):
         return None
     # Compare the text, not decoded bytes: base64 has spare bits in its last character.
-    expected = _sign(settings.signing_key, number)
-    return number if hmac.compare_digest(expected.encode(), signature.encode()) else None
+    authentic = any(hmac.compare_digest(c.encode(), signature.encode()) for c in candidates)
+    return number if authentic else None
 
 
 def verify_url(settings: Settings, number: str) -> str:

@@ -12,6 +12,9 @@ missing or unusable one, and ``python -m backends`` refuses to start with that m
 | ``BACKENDS_OFFICER_TOKEN`` | secret: officers' bearer token |
 | ``PAYMENT_WEBHOOK_SECRET`` | secret: HMAC key of the payment webhooks |
 | ``CERTIFICATE_SIGNING_KEY`` | secret: HMAC key of certificate tokens and download links |
+| ``CERTIFICATE_SIGNING_KID`` | ``k1``: the key id printed in new certificates' QR tokens |
+| ``CERTIFICATE_RETIRED_KEYS`` | empty; ``kid=key,...``: earlier signing keys, still accepted |
+| | for the certificates they signed (rotate: move the key here, give the new one a new kid) |
 | ``PAYMENT_WEBHOOK_URL`` | ``<PUBLIC_URL>/payments/webhook`` (where the sandbox gateway posts) |
 | ``PAYMENT_PENDING_SECONDS`` | ``30``: a pending UPI payment is settled after this |
 | ``RECONCILE_INTERVAL_SECONDS`` | ``5``: how often the payment reconciler runs |
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -56,6 +60,8 @@ MIN_SECRET_LENGTH = 16
 #: Lifetime of a signed certificate download link.
 CERTIFICATE_LINK_SECONDS = 15 * 60
 DEFAULT_CHANNEL_URL = "http://127.0.0.1:5005/webhooks/whatsapp/internal"
+#: A signing key's id, as printed in certificate tokens.
+KID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 class ConfigError(RuntimeError):
@@ -90,6 +96,8 @@ class Settings:
     broadcast_rate: float = 80.0
     reminders_per_day: int = 2
     clock_offset_file: Path | None = None
+    signing_kid: str = "k1"
+    retired_signing_keys: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +149,19 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if internal_token and len(internal_token) < MIN_SECRET_LENGTH:
         problems.append(f"WHATSAPP_INTERNAL_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
     clock_file = env.get("BACKENDS_CLOCK_OFFSET_FILE", "")
+    signing_kid = env.get("CERTIFICATE_SIGNING_KID", "").strip() or "k1"
+    if not KID.fullmatch(signing_kid):
+        problems.append(f"CERTIFICATE_SIGNING_KID must match {KID.pattern}, got {signing_kid!r}")
+    retired: dict[str, str] = {}
+    for item in filter(None, env.get("CERTIFICATE_RETIRED_KEYS", "").split(",")):
+        kid, _, key = item.strip().partition("=")
+        if not KID.fullmatch(kid) or len(key) < MIN_SECRET_LENGTH or kid == signing_kid:
+            problems.append(
+                "CERTIFICATE_RETIRED_KEYS: bad entry (want kid=key, a key of at least "
+                f"{MIN_SECRET_LENGTH} characters, a kid other than the current one)"
+            )
+        else:
+            retired[kid] = key
     settings = Settings(
         db_url=project_db_url(env.get("BACKENDS_DB_URL", "sqlite:///var/backends.db")),
         host=env.get("BACKENDS_HOST", "127.0.0.1"),
@@ -168,6 +189,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         broadcast_rate=number("BROADCAST_RATE_PER_SECOND", 80),
         reminders_per_day=int(number("REMINDERS_PER_CITIZEN_PER_DAY", 2)),
         clock_offset_file=project_path(clock_file) if clock_file else None,
+        signing_kid=signing_kid,
+        retired_signing_keys=retired,
     )
     if problems:
         raise ConfigError("the backends service cannot start:\n  - " + "\n  - ".join(problems))

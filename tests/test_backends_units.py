@@ -84,12 +84,13 @@ def test_certificate_tokens() -> None:
     token = certificates.token_for(settings, "CERT-2026-000001")
     assert certificates.number_from_token(settings, token) == "CERT-2026-000001"
     assert certificates.number_from_token(other, token) is None
-    number, signature = token.split(".")
+    number, kid, signature = token.split(".")
     # Every one-character change of the signature is caught, even in base64's spare bits.
     for i in range(len(signature)):
         for swap in "AQgw":
             if signature[i] != swap:
-                changed = f"{number}.{signature[:i]}{swap}{signature[i + 1 :]}"
+                changed = f"{number}.{kid}.{signature[:i]}{swap}{signature[i + 1 :]}"
                 assert certificates.number_from_token(settings, changed) is None
-    assert certificates.number_from_token(settings, "CERT-2026-000002." + signature) is None
+    assert certificates.number_from_token(settings, f"CERT-2026-000002.{kid}.{signature}") is None
+    assert certificates.number_from_token(settings, f"{number}.k9.{signature}") is None
     assert certificates.number_from_token(settings, "") is None
