@@ -112,8 +112,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/payments/orders/<order_id>", payments.get_order),
     ("GET", "/payments/orders/<order_id>/receipt", payments.get_receipt),
     ("POST", "/payments/webhook", payments.webhook),
-    ("GET", "/pay/<order_id>", payments.pay_page),
-    ("POST", "/pay/<order_id>", payments.pay_submit),
+    ("GET", "/pay/<order_id>", payments.pay_page),  # sandbox only
+    ("POST", "/pay/<order_id>", payments.pay_submit),  # sandbox only
+    ("GET", "/payments/checkout/<order_id>", payments.checkout_page),  # razorpay only
+    ("POST", "/payments/callback", payments.checkout_callback),  # razorpay only
     ("GET", "/citizens/<citizen_id>/preferences", citizens.get_preferences),
     ("PUT", "/citizens/<citizen_id>/preferences", citizens.put_preferences),
     ("POST", "/citizens/<citizen_id>/erasure", erasure.erase_citizen),
@@ -146,6 +148,8 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
     clock.offset_file = settings.clock_offset_file
 
     for method, path, handler in ROUTES:
+        if payments.GATEWAY_ROUTES.get(path, settings.payment_gateway) != settings.payment_gateway:
+            continue  # another gateway's pages: never mounted (no /pay/ in production)
         name = f"{method.lower()}_{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
         app.add_route(handler, path, methods=[method], name=name)
 

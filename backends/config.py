@@ -16,6 +16,12 @@ missing or unusable one, and ``python -m backends`` refuses to start with that m
 | ``CERTIFICATE_RETIRED_KEYS`` | empty; ``kid=key,...``: earlier signing keys, still accepted |
 | | for the certificates they signed (rotate: move the key here, give the new one a new kid) |
 | ``PAYMENT_WEBHOOK_URL`` | ``<PUBLIC_URL>/payments/webhook`` (where the sandbox gateway posts) |
+| ``DELHI_SEWA_PROFILE`` | empty (``make run``, tests); ``production`` (``deploy/``) refuses the |
+| | sandbox payment gateway and needs ``PAYMENT_GATEWAY`` set |
+| ``PAYMENT_GATEWAY`` | ``sandbox`` (the default outside production only) or ``razorpay`` |
+| ``RAZORPAY_KEY_ID`` / ``RAZORPAY_KEY_SECRET`` | razorpay: API key id and secret (secret) |
+| ``RAZORPAY_API_URL`` | ``https://api.razorpay.com/v1`` (orders and status API) |
+| ``RAZORPAY_CHECKOUT_URL`` | ``https://api.razorpay.com/v1/checkout/embedded`` (hosted checkout) |
 | ``PAYMENT_PENDING_SECONDS`` | ``30``: a pending UPI payment is settled after this |
 | ``RECONCILE_INTERVAL_SECONDS`` | ``5``: how often the payment reconciler runs |
 | ``GRIEVANCE_SLA_DAYS`` | ``7``: grievance SLA for categories without their own SLA in |
@@ -60,6 +66,9 @@ MIN_SECRET_LENGTH = 16
 #: Lifetime of a signed certificate download link.
 CERTIFICATE_LINK_SECONDS = 15 * 60
 DEFAULT_CHANNEL_URL = "http://127.0.0.1:5005/webhooks/whatsapp/internal"
+PAYMENT_GATEWAYS = ("sandbox", "razorpay")
+RAZORPAY_API_URL = "https://api.razorpay.com/v1"
+RAZORPAY_CHECKOUT_URL = "https://api.razorpay.com/v1/checkout/embedded"
 #: A signing key's id, as printed in certificate tokens.
 KID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
@@ -98,6 +107,12 @@ class Settings:
     clock_offset_file: Path | None = None
     signing_kid: str = "k1"
     retired_signing_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    production: bool = False
+    payment_gateway: str = "sandbox"
+    razorpay_key_id: str = ""
+    razorpay_key_secret: str = ""
+    razorpay_api_url: str = RAZORPAY_API_URL
+    razorpay_checkout_url: str = RAZORPAY_CHECKOUT_URL
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -149,6 +164,29 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if internal_token and len(internal_token) < MIN_SECRET_LENGTH:
         problems.append(f"WHATSAPP_INTERNAL_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
     clock_file = env.get("BACKENDS_CLOCK_OFFSET_FILE", "")
+
+    # the same test as ops.profile.production(), on this mapping
+    production = env.get("DELHI_SEWA_PROFILE", "").strip().lower() == "production"
+    gateway = env.get("PAYMENT_GATEWAY", "") or ("" if production else "sandbox")
+    key_id = key_secret = ""
+    if gateway not in PAYMENT_GATEWAYS:
+        problems.append(f"PAYMENT_GATEWAY must be razorpay (or sandbox for tests), got {gateway!r}")
+    elif production and gateway == "sandbox":
+        problems.append(
+            "PAYMENT_GATEWAY=sandbox in the production profile: its test page lets anyone with "
+            "the link mark an order paid; use razorpay"
+        )
+    elif gateway == "razorpay":
+        key_id = env.get("RAZORPAY_KEY_ID", "")
+        if not key_id:
+            problems.append("RAZORPAY_KEY_ID is not set")
+        key_secret = secret("RAZORPAY_KEY_SECRET")
+    razorpay_api_url = env.get("RAZORPAY_API_URL", RAZORPAY_API_URL).rstrip("/")
+    razorpay_checkout_url = env.get("RAZORPAY_CHECKOUT_URL", RAZORPAY_CHECKOUT_URL)
+    if production and not all(
+        url.startswith("https://") for url in (razorpay_api_url, razorpay_checkout_url)
+    ):
+        problems.append("RAZORPAY_API_URL and RAZORPAY_CHECKOUT_URL must be https in production")
     signing_kid = env.get("CERTIFICATE_SIGNING_KID", "").strip() or "k1"
     if not KID.fullmatch(signing_kid):
         problems.append(f"CERTIFICATE_SIGNING_KID must match {KID.pattern}, got {signing_kid!r}")
@@ -191,6 +229,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         clock_offset_file=project_path(clock_file) if clock_file else None,
         signing_kid=signing_kid,
         retired_signing_keys=retired,
+        production=production,
+        payment_gateway=gateway,
+        razorpay_key_id=key_id,
+        razorpay_key_secret=key_secret,
+        razorpay_api_url=razorpay_api_url,
+        razorpay_checkout_url=razorpay_checkout_url,
     )
     if problems:
         raise ConfigError("the backends service cannot start:\n  - " + "\n  - ".join(problems))

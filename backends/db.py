@@ -235,6 +235,20 @@ class WebhookEvent(Base):
     received_at = Column(DateTime, nullable=False)
 
 
+class PaymentRefund(Base):
+    """Money captured that pays for nothing (the fee was already paid, or the application
+    was cancelled or erased): to be refunded by an officer, never applied."""
+
+    __tablename__ = "payment_refunds"
+    payment_id = Column(String(40), primary_key=True)  # the gateway's payment, once
+    order_id = Column(String(40), nullable=False, index=True)
+    application_id = Column(String(20), nullable=False, index=True)
+    amount = Column(Integer, nullable=False)  # rupees
+    reason = Column(String(30), nullable=False)  # already_paid, application_closed
+    status = Column(String(20), nullable=False)  # due, refunded
+    created_at = Column(DateTime, nullable=False)
+
+
 class Grievance(Base):
     __tablename__ = "grievances"
     id = Column(String(20), primary_key=True)

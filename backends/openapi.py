@@ -177,7 +177,10 @@ _SCHEMAS: dict[str, Any] = {
         application_id=_STR,
         amount={"type": "integer", "description": "rupees; the catalogue fee"},
         currency={"type": "string", "enum": ["INR"]},
-        status={"type": "string", "enum": ["created", "attempted", "paid", "failed"]},
+        status={
+            "type": "string",
+            "enum": ["created", "attempted", "paid", "failed", "refund_due"],
+        },
         payment_url=_STR,
         receipt_number={"type": "string", "nullable": True},
         paid_at={"type": "string", "format": "date-time", "nullable": True},
@@ -554,7 +557,8 @@ _PATHS: dict[str, Any] = {
             {
                 "200": _json(
                     _obj(["status"], status=_STR, event_id=_STR),
-                    "applied, no_change, duplicate, ignored, unknown_order or amount_mismatch",
+                    "applied, no_change, refund_due, duplicate, ignored, unknown_order or "
+                    "amount_mismatch",
                 ),
                 **_errors(400, 401),
             },
@@ -570,9 +574,39 @@ _PATHS: dict[str, Any] = {
             tags=["payments"],
         )
     },
+    "/payments/checkout/{order_id}": {
+        "get": _op(
+            "The payment link (PAYMENT_GATEWAY=razorpay): hands the order to Razorpay's "
+            "hosted checkout",
+            {"200": _html("page"), "404": _html("unknown"), "409": _html("nothing to pay")},
+            params=_ORDER,
+            tags=["payments"],
+        )
+    },
+    "/payments/callback": {
+        "post": _op(
+            "Return from Razorpay's hosted checkout (razorpay_signature: hex HMAC-SHA256 of "
+            "'<order_id>|<payment_id>' with the key secret); the status API decides",
+            {"200": _html("outcome page"), **_errors(401)},
+            body={
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": _obj(
+                            [],
+                            razorpay_order_id=_STR,
+                            razorpay_payment_id=_STR,
+                            razorpay_signature=_STR,
+                        )
+                    }
+                },
+            },
+            tags=["payments"],
+        )
+    },
     "/pay/{order_id}": {
         "get": _op(
-            "Hosted sandbox checkout page",
+            "Hosted sandbox checkout page (PAYMENT_GATEWAY=sandbox only; never in production)",
             {"200": _html("page"), "404": _html("unknown")},
             params=_ORDER,
             tags=["sandbox gateway"],

@@ -1,25 +1,33 @@
-"""Payment gateway sandbox (modelled on Razorpay/UPI) and the merchant side of it.
+"""Payment orders, the signed webhook, receipts and the reconciler (the merchant side),
+and the sandbox gateway's hosted test page ``/pay/<order_id>``.
 
-Merchant side: orders (the amount is always the application's catalogue fee), the
-signed webhook, receipts and the reconciler. Gateway side: the hosted checkout page
-``/pay/<order_id>`` and its webhook deliveries.
+The gateway is chosen by configuration (backends/gateway.py): ``sandbox`` for
+``make run`` and tests, ``razorpay`` in production, where ``/pay/`` is not mounted and
+the citizen's link opens ``/payments/checkout/<order_id>``, which hands the order to
+Razorpay's hosted checkout.
 
-Exactly-once: every webhook event id is stored (a redelivery is acknowledged and
-ignored); an order only moves ``created/attempted/failed -> paid`` and never back; the
-application leaves ``payment_pending`` in the same transaction, guarded by the rows'
-version columns, so concurrent deliveries cannot both apply.
+One fee, paid once:
+
+- One open order per application: asking again (a second tap on "Pay", a second tab)
+  answers the open order, so every link the citizen holds is the same link. Creating an
+  order writes the application row (its version column), so two concurrent requests
+  cannot both create one.
+- A capture is applied only to an unpaid application still waiting for its fee
+  (``draft``/``payment_pending``). Money captured for an application that is already
+  paid, cancelled or erased, or a second payment on a paid order, is recorded in
+  ``payment_refunds`` (event ``payment.refund_due`` for officers) and never pays twice.
+- Every webhook event id is stored (a redelivery is acknowledged and ignored); an order
+  only moves ``created/attempted/failed -> paid`` and never back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import functools
 import hmac
 import html
 import json
 import logging
-import secrets
-import string
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,16 +39,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backends import edistrict
+from backends import gateway as gateways
 from backends.db import (
     Application,
     GatewayPayment,
     Order,
+    PaymentRefund,
     WebhookEvent,
     add_event,
     iso,
     next_id,
     utcnow,
 )
+from backends.erasure import PSEUDONYM_PREFIX
+from backends.gateway import hmac_hex, random_id
 from backends.web import (
     ApiError,
     Caller,
@@ -58,14 +70,20 @@ from backends.web import authenticate as any_caller
 
 log = logging.getLogger(__name__)
 
-_ALPHABET = string.ascii_letters + string.digits
 PAY_OUTCOMES = {"success": "captured", "failure": "failed", "pending": "pending"}
 WEBHOOK_ATTEMPTS = 4
-
-
-def random_id(prefix: str) -> str:
-    """Razorpay-like ids: ``order_``/``pay_``/``evt_`` + 14 random letters and digits."""
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(14))
+#: an order still waiting for its money; anything else is settled
+OPEN = ("created", "attempted", "failed")
+#: application states that still wait for their fee
+AWAITING_FEE = ("draft", "payment_pending")
+#: Razorpay orders created this long ago are no longer polled (its orders expire)
+POLL_WINDOW = timedelta(days=2)
+#: routes of one gateway only (backends/app.py mounts those of the configured one)
+GATEWAY_ROUTES = {
+    "/pay/<order_id>": "sandbox",
+    "/payments/checkout/<order_id>": "razorpay",
+    "/payments/callback": "razorpay",
+}
 
 
 def _unix(moment: datetime) -> int:
@@ -79,7 +97,7 @@ def render(ctx: Context, order: Order) -> dict[str, Any]:
         "amount": order.amount,
         "currency": order.currency,
         "status": order.status,
-        "payment_url": f"{ctx.settings.public_url}/pay/{order.id}",
+        "payment_url": gateway_of(ctx).payment_url(ctx.settings.public_url, str(order.id)),
         "receipt_number": order.receipt_number,
         "paid_at": iso(order.paid_at),
         "created_at": iso(order.created_at),
@@ -122,10 +140,95 @@ def mark_failed(session: Session, order: Order, now: datetime) -> bool:
     return False
 
 
+def gateway_of(ctx: Context) -> gateways.Sandbox | gateways.Razorpay:
+    return gateways.from_settings(ctx.settings)
+
+
+def _closed(app: Application | None) -> bool:
+    """The application cannot take a fee any more: paid, cancelled, decided or erased."""
+    return (
+        app is None
+        or bool(app.paid)
+        or app.status not in AWAITING_FEE
+        or str(app.citizen_id).startswith(PSEUDONYM_PREFIX)
+    )
+
+
+def open_order(session: Session, application_id: str) -> Order | None:
+    return (
+        session.execute(
+            select(Order)
+            .where(Order.application_id == application_id, Order.status.in_(OPEN))
+            .order_by(Order.created_at, Order.id)
+        )
+        .scalars()
+        .first()
+    )
+
+
+def refund_due(session: Session, order: Order, payment_id: str, reason: str, now: datetime) -> bool:
+    """Record money that pays for nothing, once per gateway payment; officers refund it."""
+    if session.get(PaymentRefund, payment_id) is not None:
+        return False
+    session.add(
+        PaymentRefund(
+            payment_id=payment_id,
+            order_id=order.id,
+            application_id=order.application_id,
+            amount=order.amount,
+            reason=reason,
+            status="due",
+            created_at=now,
+        )
+    )
+    add_event(
+        session,
+        "payment.refund_due",
+        payment_id,
+        order.citizen_id,
+        {
+            "order_id": order.id,
+            "application_id": order.application_id,
+            "amount": order.amount,
+            "reason": reason,
+        },
+        now,
+    )
+    session.flush()
+    log.warning("payment %s on order %s needs a refund (%s)", payment_id, order.id, reason)
+    return True
+
+
+def capture(
+    session: Session, ctx: Context, order: Order, payment_id: str | None, now: datetime, by: str
+) -> str:
+    """Apply a captured payment: ``applied``, ``no_change`` (this payment was applied
+    before) or ``refund_due`` (it pays for nothing)."""
+    if order.status == "paid":
+        if payment_id and order.payment_id and payment_id != order.payment_id:
+            refund_due(session, order, payment_id, "already_paid", now)
+            return "refund_due"
+        return "no_change"
+    if order.status == "refund_due":
+        if payment_id and payment_id != order.payment_id:
+            refund_due(session, order, payment_id, "application_closed", now)
+            return "refund_due"
+        return "no_change"
+    app = session.get(Application, order.application_id)
+    if _closed(app):
+        order.payment_id = payment_id
+        _set_order_status(session, order, "refund_due", now)
+        reason = "already_paid" if app is not None and app.paid else "application_closed"
+        refund_due(session, order, payment_id or f"order:{order.id}", reason, now)
+        return "refund_due"
+    return "applied" if mark_paid(session, ctx, order, payment_id, now, by) else "no_change"
+
+
 def mark_paid(
     session: Session, ctx: Context, order: Order, payment_id: str | None, now: datetime, by: str
 ) -> bool:
-    """Fulfil ``order`` once: receipt number, application paid (and submitted)."""
+    """Fulfil ``order`` once: receipt number, application paid (and submitted). Callers
+    go through :func:`capture`, which refuses a paid or closed application."""
     if order.status == "paid":
         return False
     order.payment_id = payment_id
@@ -154,7 +257,19 @@ def mark_paid(
 # --------------------------------------------------------------------------- merchant API
 
 
+def _payable(session: Session, caller: Caller, application_id: str) -> Application:
+    app = edistrict.visible(session, caller, application_id)
+    if app.fee <= 0:
+        raise ApiError(422, "no_fee", f"Application {app.id} has no fee to pay.")
+    if app.paid:
+        raise ApiError(409, "already_paid", f"Application {app.id} is already paid.")
+    if app.status not in AWAITING_FEE:
+        raise wrong_state("Application", app.id, app.status, "paid for")
+    return app
+
+
 async def create_order(request: Request) -> HTTPResponse:
+    """One open order per application: asking again answers the open one (same link)."""
     caller = citizen(request)
     ctx = context(request)
     body = json_body(request)
@@ -163,19 +278,39 @@ async def create_order(request: Request) -> HTTPResponse:
     problems.check()
     assert application_id is not None
 
+    def existing(session: Session) -> tuple[str | None, int]:
+        app = _payable(session, caller, application_id)
+        order = open_order(session, app.id)
+        return (str(order.id) if order is not None else None), int(app.fee)
+
+    gateway = gateway_of(ctx)
+    reused, fee = ctx.db.run(existing)
+    gateway_order_id = None
+    if reused is None:
+        try:  # the gateway's order first, outside any transaction
+            gateway_order_id = await asyncio.to_thread(
+                gateway.create_order, fee * 100, application_id, {"application_id": application_id}
+            )
+        except gateways.GatewayError as exc:
+            log.warning("payment gateway refused an order: %s", exc)
+            raise ApiError(
+                503, "gateway_unavailable", "The payment gateway is not answering."
+            ) from None
+
     def create(session: Session) -> str:
-        app = edistrict.visible(session, caller, application_id)
-        if app.fee <= 0:
-            raise ApiError(422, "no_fee", f"Application {app.id} has no fee to pay.")
-        if app.paid:
-            raise ApiError(409, "already_paid", f"Application {app.id} is already paid.")
-        if app.status not in ("draft", "payment_pending"):
-            raise wrong_state("Application", app.id, app.status, "paid for")
+        app = _payable(session, caller, application_id)
+        order = open_order(session, app.id)
+        if order is not None:  # a second tap, or another request won the race
+            return str(order.id)
+        if gateway_order_id is None:
+            raise ApiError(409, "conflict", "The order changed meanwhile; try again.")
         now = utcnow()
+        # Writing the application (its version column) serialises concurrent creations.
+        app.updated_at = now
         # The amount comes from the catalogue fee recorded on the application, never
         # from the request.
         order = Order(
-            id=random_id("order_"),
+            id=gateway_order_id,
             application_id=app.id,
             citizen_id=app.citizen_id,
             amount=app.fee,
@@ -229,7 +364,7 @@ async def get_receipt(request: Request, order_id: str) -> HTTPResponse:
 
 
 def signature(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac_hex(secret, body)
 
 
 async def webhook(request: Request) -> HTTPResponse:
@@ -276,9 +411,7 @@ def apply_event(session: Session, ctx: Context, event: dict[str, Any]) -> str:
         outcome = "amount_mismatch"
     elif kind in ("payment.captured", "order.paid"):
         payment_id = payment.get("id") if isinstance(payment.get("id"), str) else None
-        outcome = (
-            "applied" if mark_paid(session, ctx, order, payment_id, now, kind) else "no_change"
-        )
+        outcome = capture(session, ctx, order, payment_id, now, kind)
     elif kind == "payment.authorized":
         outcome = "applied" if mark_attempted(session, order, now) else "no_change"
     elif kind == "payment.failed":
@@ -308,48 +441,64 @@ def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def reconcile_due(session: Session, ctx: Context, now: datetime) -> list[str]:
-    """Settle orders attempted more than PAYMENT_PENDING_SECONDS ago (UPI status poll).
+    """Ask the gateway's status API about orders left open longer than
+    PAYMENT_PENDING_SECONDS (a webhook that never came, a pending UPI payment).
 
-    The sandbox bank confirms pending payments at this point; a captured payment whose
-    webhook never arrived is applied too.
+    The first captured payment pays the order; any other captured payment of the same
+    order is recorded for a refund. The sandbox asks only about orders with an attempt
+    (its bank confirms pending payments when asked); Razorpay about every open order of
+    the last :data:`POLL_WINDOW`.
     """
+    gateway = gateway_of(ctx)
     cutoff = now - timedelta(seconds=ctx.settings.payment_pending_seconds)
-    orders = (
-        session.execute(
-            select(Order).where(Order.status == "attempted", Order.attempted_at <= cutoff)
+    if gateway.name == "sandbox":
+        due = select(Order).where(Order.status == "attempted", Order.attempted_at <= cutoff)
+    else:
+        due = select(Order).where(
+            Order.status.in_(OPEN),
+            Order.updated_at <= cutoff,
+            Order.created_at >= now - POLL_WINDOW,
         )
-        .scalars()
-        .all()
-    )
     settled: list[str] = []
-    for order in orders:
-        payments = (
-            session.execute(select(GatewayPayment).where(GatewayPayment.order_id == order.id))
-            .scalars()
-            .all()
-        )
-        good = None
-        for payment in payments:
-            if payment.status == "pending":
-                payment.status = "captured"
-                payment.updated_at = now
-            if payment.status == "captured" and good is None:
-                good = payment
-        if good is not None:
-            mark_paid(session, ctx, order, good.id, now, "reconciler")
-        elif payments:  # every attempt failed at the bank
-            mark_failed(session, order, now)
-        else:  # the gateway knows of no attempt: nothing to settle yet
+    for order in session.execute(due.order_by(Order.created_at)).scalars().all():
+        try:
+            payments = gateway.order_payments(session, str(order.id), now)
+        except gateways.GatewayError as exc:
+            log.warning("status of order %s not known: %s", order.id, exc)
             continue
-        settled.append(str(order.id))
+        if settle(session, ctx, order, payments, now):
+            settled.append(str(order.id))
     return settled
+
+
+def settle(
+    session: Session,
+    ctx: Context,
+    order: Order,
+    payments: list[gateways.Payment],
+    now: datetime,
+) -> bool:
+    """Apply what the status API says about ``order``; True when something changed."""
+    paise = order.amount * 100
+    captured = [p for p in payments if p.status == gateways.CAPTURED and p.amount_paise == paise]
+    changed = False
+    for payment in captured:
+        changed |= capture(session, ctx, order, payment.id, now, "reconciler") != "no_change"
+    if not captured and payments and all(p.status == "failed" for p in payments):
+        changed = mark_failed(session, order, now)
+    return changed
 
 
 async def reconciler(ctx: Context) -> None:
     while True:
         await asyncio.sleep(ctx.settings.reconcile_interval_seconds)
         try:
-            settled = ctx.db.run(lambda session: reconcile_due(session, ctx, utcnow()))
+            work = functools.partial(ctx.db.run, lambda s: reconcile_due(s, ctx, utcnow()))
+            # Razorpay's status API is HTTP: off the event loop (the sandbox's is a query).
+            if ctx.settings.payment_gateway == "sandbox":
+                settled = work()
+            else:
+                settled = await asyncio.to_thread(work)
         except Exception:
             log.exception("payment reconciliation failed; will retry")
             continue
@@ -440,25 +589,48 @@ _UNKNOWN_LINK = (
     "<h1>Unknown payment link · अमान्य भुगतान लिंक</h1>"
     "<p>This payment link does not exist. · यह भुगतान लिंक मौजूद नहीं है।</p>",
 )
+_CLOSED = (
+    "Nothing to pay · कुछ भुगतान बाकी नहीं",
+    "<h1>Nothing to pay · कुछ भुगतान बाकी नहीं</h1>"
+    "<p>This application no longer takes a fee (cancelled or closed). No money was taken. · "
+    "यह आवेदन अब फ़ीस नहीं लेता (रद्द या बंद)। कोई पैसा नहीं कटा।</p>",
+)
 
 
 def _paid_page(order: Order) -> HTTPResponse:
-    number = html.escape(order.receipt_number or "")
+    """What a second payment of the same fee meets: paid once, nothing taken again."""
+    if order.receipt_number:
+        number = html.escape(order.receipt_number)
+        receipt = f"<p>Receipt · रसीद: <b>{number}</b></p>"
+    else:
+        receipt = "<p>Your receipt reaches you on WhatsApp. · रसीद व्हाट्सऐप पर मिलेगी।</p>"
     return page(
         "Already paid · भुगतान हो चुका है",
-        f'<h1 class="ok">Already paid · भुगतान हो चुका है</h1><p>Receipt · रसीद: <b>{number}</b></p>',
+        '<h1 class="ok">Already paid · भुगतान हो चुका है</h1>'
+        "<p>This fee is paid; no money was taken this time. · यह फ़ीस भरी जा चुकी है; इस बार "
+        "कोई पैसा नहीं कटा।</p>" + receipt,
     )
 
 
+def _settled_page(order: Order, app: Application) -> HTTPResponse | None:
+    """The answer for an order that takes no payment any more, or None."""
+    if order.status == "paid" or app.paid:
+        return _paid_page(order)
+    if order.status not in OPEN or _closed(app):
+        return page(*_CLOSED, status=409)
+    return None
+
+
 async def pay_page(request: Request, order_id: str) -> HTTPResponse:
-    """``GET /pay/<order_id>``: the hosted checkout (the link itself is the credential)."""
+    """``GET /pay/<order_id>``: the sandbox's hosted checkout (the link is the credential)."""
     ctx = context(request)
     found = ctx.db.run(lambda session: _checkout(session, ctx, order_id))
     if found is None:
         return page(*_UNKNOWN_LINK, status=404)
     order, app = found
-    if order.status == "paid":
-        return _paid_page(order)
+    settled = _settled_page(order, app)
+    if settled is not None:
+        return settled
     service = ctx.catalogue.services.get(app.service_id)
     name_en = html.escape(service.title("en") if service else app.service_id)
     name_hi = html.escape(service.title("hi") if service else app.service_id)
@@ -482,7 +654,11 @@ async def pay_page(request: Request, order_id: str) -> HTTPResponse:
 
 
 async def pay_submit(request: Request, order_id: str) -> HTTPResponse:
-    """``POST /pay/<order_id>`` (form ``outcome``): record the attempt, then notify."""
+    """``POST /pay/<order_id>`` (form ``outcome``): record the attempt, then notify.
+
+    Like a real gateway, the sandbox takes no payment on an order it already captured
+    (a second tab of the same link), even before the merchant has applied the webhook.
+    """
     ctx = context(request)
     outcome = request.form.get("outcome") if request.form else None
     if outcome not in PAY_OUTCOMES:
@@ -497,8 +673,15 @@ async def pay_submit(request: Request, order_id: str) -> HTTPResponse:
         if found is None:
             return "unknown", None, []
         order, app = found
-        if order.status == "paid" or app.paid:
+        captured = session.execute(
+            select(GatewayPayment.id).where(
+                GatewayPayment.order_id == order.id, GatewayPayment.status == "captured"
+            )
+        ).first()
+        if order.status == "paid" or app.paid or captured is not None:
             return "paid", order, []
+        if order.status not in OPEN or _closed(app):
+            return "closed", order, []
         now = utcnow()
         payment = GatewayPayment(
             id=random_id("pay_"),
@@ -524,8 +707,10 @@ async def pay_submit(request: Request, order_id: str) -> HTTPResponse:
         return page(*_UNKNOWN_LINK, status=404)
     if result == "paid":
         return _paid_page(order)
+    if result == "closed":
+        return page(*_CLOSED, status=409)
     if events:
-        ctx.spawn(deliver(ctx, events))
+        ctx.tasks.spawn(deliver(ctx, events))
     texts = {
         "success": (
             "ok",
@@ -547,3 +732,96 @@ async def pay_submit(request: Request, order_id: str) -> HTTPResponse:
     }
     css, title, text = texts[result]
     return page(title, f'<h1 class="{css}">{title}</h1><p>{text}</p>')
+
+
+# --------------------------------------------------------------------------- Razorpay
+
+
+async def checkout_page(request: Request, order_id: str) -> HTTPResponse:
+    """``GET /payments/checkout/<order_id>``: the citizen's link; one tap hands the order
+    to Razorpay's hosted checkout (a form POST: no script, so no CSP exception)."""
+    ctx = context(request)
+    gateway = gateway_of(ctx)
+    assert isinstance(gateway, gateways.Razorpay)
+    found = ctx.db.run(lambda session: _checkout(session, ctx, order_id))
+    if found is None:
+        return page(*_UNKNOWN_LINK, status=404)
+    order, app = found
+    settled = _settled_page(order, app)
+    if settled is not None:
+        return settled
+    service = ctx.catalogue.services.get(app.service_id)
+    name_en = service.title("en") if service else app.service_id
+    public = ctx.settings.public_url
+    fields = {
+        "key_id": gateway.key_id,
+        "order_id": order.id,
+        "amount": str(order.amount * 100),
+        "currency": "INR",
+        "name": "Delhi Sewa",
+        "description": f"{name_en} · {app.id}",
+        "callback_url": f"{public}/payments/callback",
+        "cancel_url": f"{public}/payments/checkout/{order.id}",
+    }
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in fields.items()
+    )
+    response = page(
+        "Pay · भुगतान करें",
+        "<h1>Pay the fee · फ़ीस भरें</h1><table>"
+        f"<tr><td>Service · सेवा</td><td><b>{html.escape(name_en)}</b></td></tr>"
+        f"<tr><td>Application · आवेदन</td><td>{html.escape(app.id)}</td></tr>"
+        f"<tr><td>Amount · राशि</td><td><b>&#8377; {order.amount}</b></td></tr></table>"
+        f'<form method="post" action="{html.escape(gateway.checkout_url)}">{hidden}'
+        "<button>Pay with Razorpay · Razorpay से भुगतान करें</button></form>",
+    )
+    origin = "/".join(gateway.checkout_url.split("/", 3)[:3])
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; "
+        f"form-action {origin}; frame-ancestors 'none'"
+    )
+    return response
+
+
+async def checkout_callback(request: Request) -> HTTPResponse:
+    """``POST /payments/callback``: Razorpay sends the citizen back here. A valid
+    ``razorpay_signature`` only says the gateway took a payment: the status API is asked
+    and decides (the webhook and the reconciler would apply it too)."""
+    ctx = context(request)
+    gateway = gateway_of(ctx)
+    assert isinstance(gateway, gateways.Razorpay)
+    form = request.form or {}
+    order_id = str(form.get("razorpay_order_id") or "")
+    payment_id = str(form.get("razorpay_payment_id") or "")
+    given = str(form.get("razorpay_signature") or "")
+    order = ctx.db.run(lambda session: session.get(Order, order_id)) if order_id else None
+    if order is None or not payment_id or not given:
+        return page(
+            "Payment not completed · भुगतान पूरा नहीं हुआ",
+            '<h1 class="bad">Payment not completed · भुगतान पूरा नहीं हुआ</h1>'
+            "<p>Try again from the same link. · इसी लिंक से फिर कोशिश करें।</p>",
+        )
+    if not gateway.checkout_signature_valid(str(order.id), payment_id, given):
+        log.warning("checkout return for order %s with a bad signature refused", order_id)
+        raise ApiError(401, "bad_signature", "razorpay_signature does not match.")
+    try:
+        payments = await asyncio.to_thread(gateway.order_payments, None, order_id, utcnow())
+    except gateways.GatewayError as exc:
+        log.warning("status of order %s not known: %s", order_id, exc)
+        payments = []
+
+    def apply(session: Session) -> Order:
+        current = session.get(Order, order_id)
+        assert current is not None
+        settle(session, ctx, current, payments, utcnow())
+        return current
+
+    settled = ctx.db.run(apply)
+    if settled.status == "paid" and settled.payment_id != payment_id:
+        return _paid_page(settled)
+    return page(
+        "Payment received · भुगतान मिल गया",
+        '<h1 class="ok">Payment received · भुगतान मिल गया</h1>'
+        "<p>Your receipt reaches you on WhatsApp. · रसीद व्हाट्सऐप पर मिलेगी।</p>",
+    )

@@ -389,3 +389,159 @@ def test_sandbox_page_checks_its_input(backend: Backend) -> None:
         headers=backend.citizen(new_citizen()),
     )
     assert other.status_code == 404
+
+
+# --------------------------------------------------------------------------- one fee, paid once
+
+
+def order_events(backend: Backend, app_id: str, kind: str) -> list[dict[str, Any]]:
+    answer = requests.get(f"{backend.url}/events?after=0&limit=500", headers=backend.officer())
+    return [
+        e
+        for e in answer.json()["events"]
+        if e["type"] == kind and e["payload"].get("application_id") == app_id
+    ]
+
+
+def test_tapping_pay_twice_gives_one_link_and_pays_the_fee_once(backend: Backend) -> None:
+    """Issue 13, item 6: two taps (two tabs) made two orders, and paying both links
+    gave two paid orders and two receipts for one fee."""
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    first = new_order(backend, citizen, app_id).json()
+    second = requests.post(  # the second tap: a new message, so a new idempotency key
+        f"{backend.url}/payments/orders",
+        json={"application_id": app_id},
+        headers=backend.citizen(citizen, key=f"second-tap-{app_id}"),
+        timeout=10,
+    ).json()
+    assert second["order_id"] == first["order_id"]
+    assert second["payment_url"] == first["payment_url"]
+
+    # Two tabs of the link, both loaded before either pays; both press Pay at once.
+    paid = requests.post(first["payment_url"], data={"outcome": "success"}, timeout=5)
+    again = requests.post(second["payment_url"], data={"outcome": "success"}, timeout=5)
+    assert "Payment successful" in paid.text
+    assert "Already paid" in again.text and "no money was taken" in again.text
+    assert wait_for(lambda: application(backend, citizen, app_id)["paid"])
+    time.sleep(1)  # every webhook delivered
+    assert len(order_events(backend, app_id, "order.paid")) == 1
+    assert [e["type"] for e in events_about(backend, app_id)].count("application.paid") == 1
+    assert order_events(backend, app_id, "payment.refund_due") == []
+    assert new_order(backend, citizen, app_id, note="third tap").json()["error"] == "already_paid"
+
+
+def test_concurrent_order_requests_make_one_order(backend: Backend) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+
+    def tap(n: int) -> str:
+        answer = requests.post(
+            f"{backend.url}/payments/orders",
+            json={"application_id": app_id},
+            headers=backend.citizen(citizen, key=f"tap-{n}-{app_id}"),
+            timeout=30,
+        )
+        assert answer.status_code in (200, 201), answer.text
+        return str(answer.json()["order_id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(tap, range(8)))
+    assert len(ids) == 1
+    assert len(order_events(backend, app_id, "order.created")) == 1
+
+
+def legacy_second_order(backend: Backend, order: dict[str, Any]) -> dict[str, Any]:
+    """A second live order for the same application, as the service made them before
+    issue 13 (or a pending order a gateway still captures)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(backend.db_url)
+    twin = "order_legacy" + uuid.uuid4().hex[:8]
+    with engine.begin() as connection:
+        row = (
+            connection.execute(
+                sa.text("SELECT * FROM payment_orders WHERE id = :id"), {"id": order["order_id"]}
+            )
+            .mappings()
+            .one()
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO payment_orders (id, application_id, citizen_id, amount, currency,"
+                " status, created_at, updated_at, version) VALUES (:id, :application_id,"
+                " :citizen_id, :amount, :currency, 'created', :created_at, :updated_at, 1)"
+            ),
+            {**dict(row), "id": twin},
+        )
+    engine.dispose()
+    return {**order, "order_id": twin}
+
+
+def test_a_capture_on_a_paid_application_is_recorded_for_a_refund(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    twin = legacy_second_order(backend, order)
+
+    assert deliver(backend, event("payment.captured", order)).json()["status"] == "applied"
+    assert deliver(backend, event("payment.captured", twin)).json()["status"] == "refund_due"
+    assert deliver(backend, event("order.paid", twin)).json()["status"] == "no_change"
+
+    assert len(order_events(backend, app_id, "order.paid")) == 1  # one receipt
+    assert [e["type"] for e in events_about(backend, app_id)].count("application.paid") == 1
+    assert order_status(backend, citizen, twin["order_id"])["status"] == "refund_due"
+    [refund] = order_events(backend, app_id, "payment.refund_due")
+    assert refund["payload"] == {
+        "order_id": twin["order_id"],
+        "application_id": app_id,
+        "amount": FEE,
+        "reason": "already_paid",
+    }
+    # A second payment on the paid order itself (a gateway that took it anyway) too.
+    other = event("payment.captured", order)
+    other["payload"]["payment"]["entity"]["id"] = "pay_another000001"
+    assert deliver(backend, other).json()["status"] == "refund_due"
+    assert len(order_events(backend, app_id, "payment.refund_due")) == 2
+    assert len(order_events(backend, app_id, "order.paid")) == 1
+
+
+def test_a_capture_on_an_erased_application_pays_nothing(backend: Backend) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    erased = requests.post(
+        f"{backend.url}/citizens/{citizen}/erasure",
+        json={},
+        headers=backend.citizen(citizen),
+        timeout=10,
+    )
+    assert erased.status_code == 200, erased.text
+    page = requests.get(order["payment_url"], timeout=5)
+    assert page.status_code == 409 and "Nothing to pay" in page.text
+
+    assert deliver(backend, event("payment.captured", order)).json()["status"] == "refund_due"
+    app = requests.get(
+        f"{backend.url}/edistrict/applications/{app_id}", headers=backend.officer(), timeout=5
+    ).json()
+    assert (app["status"], app["paid"]) == ("cancelled", False)
+    assert order_events(backend, app_id, "order.paid") == []
+    [refund] = order_events(backend, app_id, "payment.refund_due")
+    assert refund["payload"]["reason"] == "application_closed"
+
+
+def test_two_pending_payments_captured_later_pay_once(backend: Backend) -> None:
+    """Two tabs both left pending at the bank: the reconciler captures both later; one
+    pays the fee, the other is recorded for a refund."""
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    for _ in range(2):
+        pending = requests.post(order["payment_url"], data={"outcome": "pending"}, timeout=5)
+        assert "Payment pending" in pending.text
+    assert wait_for(lambda: order_events(backend, app_id, "payment.refund_due"))
+    assert order_status(backend, citizen, order["order_id"])["status"] == "paid"
+    assert len(order_events(backend, app_id, "order.paid")) == 1
+    assert [e["type"] for e in events_about(backend, app_id)].count("application.paid") == 1
