@@ -184,7 +184,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     razorpay_api_url = env.get("RAZORPAY_API_URL", RAZORPAY_API_URL).rstrip("/")
     razorpay_checkout_url = env.get("RAZORPAY_CHECKOUT_URL", RAZORPAY_CHECKOUT_URL)
     if production and not all(
-        url.startswith("https://") for url in (razorpay_api_url, razorpay_checkout_url)
+        url.startswith(("https://", "http://127.0.0.1:"))  # or a stand-in on loopback
+        for url in (razorpay_api_url, razorpay_checkout_url)
     ):
         problems.append("RAZORPAY_API_URL and RAZORPAY_CHECKOUT_URL must be https in production")
     signing_kid = env.get("CERTIFICATE_SIGNING_KID", "").strip() or "k1"
