@@ -31,12 +31,12 @@ from actions.common import (
     upload_error,
 )
 from actions.services import department_buttons, documents_text
+from indic_nlu.text import ascii_digits
 from service_catalogue import Field, Service
 from service_catalogue.india_time import today_in_india
 from service_catalogue.validation import check, format_amount
 
 MAX_FAILURES = 3
-_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 # Messages that leave the form for a moment (rules answer them, then the form resumes).
 DIGRESSIONS = frozenset(
     {
@@ -428,7 +428,7 @@ class ValidateApplicationForm(FormValidationAction):
         service = current_service(tracker)
         if service is None:
             return {"edit_field": None, "editing": False}
-        text = str(value or "").strip().translate(_DIGITS)
+        text = ascii_digits(str(value or "").strip())
         fields = service.fields
         field = next((f for f in fields if f.id == text), None)
         if field is None and text.isdigit() and 1 <= int(text) <= len(fields):

@@ -6,19 +6,13 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from rasa_sdk import Tracker
 
 from service_catalogue import Catalogue, load
 
 T = TypeVar("T")
-CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "service_catalogue"
-GRIEVANCES_FILE = CATALOGUE_DIR / "grievances.yml"
-DISTRICTS_FILE = CATALOGUE_DIR / "districts.yml"
 SKIP_WORDS = frozenset({"skip", "छोड़ें", "छोड़े", "chhodo", "chodo", "chhodein", "nahi", "no", "-"})
 
 
@@ -29,19 +23,6 @@ def lang(tracker: Tracker) -> str:
 
 def catalogue() -> Catalogue:
     return load()
-
-
-@lru_cache(maxsize=1)
-def grievance_categories() -> dict[str, dict[str, Any]]:
-    raw = yaml.safe_load(GRIEVANCES_FILE.read_text(encoding="utf-8"))
-    return dict(raw["categories"])
-
-
-@lru_cache(maxsize=1)
-def districts() -> dict[str, dict[str, str]]:
-    """Delhi's districts: id -> {"en": name, "hi": name}."""
-    raw = yaml.safe_load(DISTRICTS_FILE.read_text(encoding="utf-8"))
-    return dict(raw["districts"])
 
 
 def intent_of(tracker: Tracker) -> str | None:

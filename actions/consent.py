@@ -26,10 +26,11 @@ from actions import config
 from actions.api import clients
 from actions.application import reset_form
 from actions.channel import ActionMainMenu
-from actions.common import call, catalogue, grievance_categories
+from actions.common import call, catalogue
 from actions.grievance import ActionGrievanceStatus, match_category
 from actions.services import words
 from actions.tracking import ActionCheckStatus, ActionDownloadCertificate, ActionPayFee
+from service_catalogue.lists import grievance_categories
 
 ALL_MESSAGES_OFF = {"status_updates": False, "broadcasts": False, "reminders": False}
 

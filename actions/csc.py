@@ -26,9 +26,9 @@ from rasa_sdk.types import DomainDict
 from actions.api import clients
 from actions.common import call, catalogue, intent_of, lang
 from actions.tracking import application_id_from, say_status
+from indic_nlu.text import ascii_digits
 
 AWAITING = "awaiting_citizen_confirmation"
-_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
@@ -36,7 +36,7 @@ def code_from(tracker: Tracker) -> str | None:
     """The 6-digit code from the button or the citizen's words (Devanagari digits too)."""
     candidates = [*tracker.get_latest_entity_values("csc_code"), tracker.latest_message.get("text")]
     for value in candidates:
-        match = _CODE.search(str(value or "").translate(_DIGITS))
+        match = _CODE.search(ascii_digits(str(value or "")))
         if match:
             return match.group(1)
     return None

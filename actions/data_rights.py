@@ -16,8 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.api import clients
-from actions.common import call, catalogue, districts, intent_of, lang, show_date
+from actions.common import call, catalogue, intent_of, lang, show_date
 from actions.consent import leave_forms
+from service_catalogue.lists import districts
 
 
 def tick(value: Any) -> str:

@@ -22,7 +22,6 @@ from actions.api import clients
 from actions.common import (
     call,
     catalogue,
-    grievance_categories,
     intent_of,
     is_skip,
     lang,
@@ -30,10 +29,10 @@ from actions.common import (
     new_key,
     show_date,
 )
-from indic_nlu.text import normalize, phonetic_key
+from indic_nlu.text import ascii_digits, normalize, phonetic_key
+from service_catalogue.lists import grievance_categories
 
 _GRIEVANCE_ID = re.compile(r"grv\D*(\d{4})\D*(\d{6})", re.IGNORECASE)
-_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 MIN_DESCRIPTION = 10
 GRIEVANCE_SLOTS = ("grievance_category", "grievance_description", "grievance_location")
 SHOWN_GRIEVANCES = 5
@@ -353,7 +352,7 @@ class ValidateFeedbackForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:  # cleared as the form starts
             return {"feedback_rating": None}
-        digits = re.findall(r"[1-5]", str(value).translate(_DIGITS))
+        digits = re.findall(r"[1-5]", ascii_digits(str(value)))
         if len(set(digits)) != 1:
             dispatcher.utter_message(response="utter_invalid_rating")
             return {"feedback_rating": None}

@@ -20,10 +20,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import config
-from actions.common import catalogue, grievance_categories
+from actions.common import catalogue
 from actions.grievance import match_category
 from indic_nlu.text import normalize, phonetic_key
 from service_catalogue.india_time import IST
+from service_catalogue.lists import grievance_categories
 
 SUNDAY = 6
 REPLIES = {

@@ -16,8 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.api import clients
-from actions.common import call, catalogue, districts, intent_of, lang
+from actions.common import call, catalogue, intent_of, lang
 from actions.services import department_buttons
+from service_catalogue.lists import districts
 
 
 def district_buttons(department: str, language: str) -> list[dict[str, str]]:

@@ -194,15 +194,15 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.after_server_start
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        ctx.spawn(payments.reconciler(ctx))
-        ctx.spawn(grievances.escalator(ctx))
+        ctx.tasks.spawn(payments.reconciler(ctx))
+        ctx.tasks.spawn(grievances.escalator(ctx))
         if not settings.background_tasks:
             return
-        ctx.spawn(outbox.outbox_task(ctx))
-        ctx.spawn(reminders.reminder_task(ctx))
+        ctx.tasks.spawn(outbox.outbox_task(ctx))
+        ctx.tasks.spawn(reminders.reminder_task(ctx))
         if settings.channel_url and settings.internal_token:
-            ctx.spawn(notifications.dispatcher(ctx))
-            ctx.spawn(notifications.status_sync(ctx))
+            ctx.tasks.spawn(notifications.dispatcher(ctx))
+            ctx.tasks.spawn(notifications.status_sync(ctx))
         else:
             log.warning(
                 "CHANNEL_URL or WHATSAPP_INTERNAL_TOKEN is not set: notifications are "
@@ -211,9 +211,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.before_server_stop
     async def stop_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        for task in list(ctx.tasks):
-            task.cancel()
-        await asyncio.gather(*ctx.tasks, return_exceptions=True)
+        await ctx.tasks.stop()
         ctx.db.dispose()
 
     ops.install(app, "backends")

@@ -26,11 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backends import notifications
-from backends.citizens import districts
 from backends.db import Application, Broadcast, Grievance, Preference, iso, next_id, utcnow
 from backends.erasure import FINAL_STATES, PSEUDONYM_PREFIX
 from backends.web import ApiError, Context, Problems, context, create_once, json_body, officer
 from service_catalogue import pick
+from service_catalogue.lists import districts
 
 CATEGORIES = ("utility", "marketing")
 TEMPLATES = {"utility": "department_notice", "marketing": "scheme_announcement"}

@@ -12,11 +12,8 @@ number) but has opted in to no department's broadcasts.
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
@@ -25,17 +22,10 @@ from sqlalchemy.orm import Session
 
 from backends.db import Database, Preference, add_event, iso, utcnow
 from backends.web import LANGUAGES, ApiError, authenticate, citizen, context, json_body
+from service_catalogue.lists import districts
 
 FLAGS = ("broadcasts", "reminders", "status_updates")
 FIELDS = (*FLAGS, "departments", "district", "language")
-DISTRICTS_PATH = Path(__file__).resolve().parent.parent / "service_catalogue" / "districts.yml"
-
-
-@functools.lru_cache(maxsize=1)
-def districts() -> dict[str, dict[str, str]]:
-    """Delhi's districts: id -> {en, hi} name (``service_catalogue/districts.yml``)."""
-    raw = yaml.safe_load(DISTRICTS_PATH.read_text(encoding="utf-8"))
-    return {str(k): dict(v) for k, v in raw["districts"].items()}
 
 
 def render(citizen_id: str, preference: Preference | None) -> dict[str, Any]:

@@ -17,17 +17,14 @@ import functools
 import logging
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import service_catalogue
 from backends import edistrict
 from backends.config import Settings
 from backends.db import Feedback, Grievance, add_event, events_of, iso, ist_date, next_id, utcnow
@@ -47,6 +44,8 @@ from backends.web import (
     wrong_state,
 )
 from backends.web import authenticate as any_caller
+from service_catalogue import CatalogueError
+from service_catalogue.lists import grievance_categories
 
 log = logging.getLogger(__name__)
 
@@ -70,29 +69,18 @@ MAX_LEVEL = 3
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp", "audio/ogg")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PIN = re.compile(r"^[1-9][0-9]{5}$")
-#: Category list of the chat (titles, department, SLA days), shared with the actions.
-CATEGORY_FILE = Path(service_catalogue.__file__).with_name("grievances.yml")
 
 
 @functools.lru_cache(maxsize=1)
 def category_sla_days() -> dict[str, float]:
-    """SLA days per category from ``service_catalogue/grievances.yml`` (if readable)."""
+    """SLA days per category of the chat's list (``service_catalogue/grievances.yml``,
+    shared with the actions), if it loads."""
     try:
-        raw = yaml.safe_load(CATEGORY_FILE.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        log.warning("%s unreadable: grievance SLAs fall back to the defaults", CATEGORY_FILE)
+        categories = grievance_categories()
+    except CatalogueError as exc:
+        log.warning("grievance SLAs fall back to the defaults: %s", exc)
         return {}
-    categories = raw.get("categories") if isinstance(raw, dict) else None
-    if not isinstance(categories, dict):
-        return {}
-    return {
-        str(cid): float(c["sla_days"])
-        for cid, c in categories.items()
-        if isinstance(c, dict)
-        and isinstance(c.get("sla_days"), (int, float))
-        and not isinstance(c.get("sla_days"), bool)
-        and c["sla_days"] > 0
-    }
+    return {cid: float(c["sla_days"]) for cid, c in categories.items()}
 
 
 def sla_days(settings: Settings, category: str, department: str) -> float:

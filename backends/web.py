@@ -3,14 +3,13 @@ idempotency and the Aadhaar guard."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import hmac
 import json
 import logging
 import re
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 import privacy
 from backends.config import Settings
 from backends.db import Database, IdempotencyKey, utcnow
+from ops.background import BackgroundTasks
 from service_catalogue import Catalogue
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,8 @@ class Context:
     settings: Settings
     db: Database
     catalogue: Catalogue
-    tasks: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run ``coro`` in the background, keeping a reference until it is done."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    #: background loops, kept referenced while they run (``ctx.tasks.spawn(coro)``)
+    tasks: BackgroundTasks = dataclasses.field(default_factory=BackgroundTasks)
 
 
 def context(request: Request) -> Context:

@@ -61,6 +61,7 @@ from connectors import conversation, faults, media, rasa_speedups
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import ChannelStore, dumps
 from connectors.whatsapp_format import (
+    PAGE_PREFIX,
     STATUS_ORDER,
     Inbound,
     more_page_payloads,
@@ -77,7 +78,6 @@ faults.install_from_environment()
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 3 * 2**20
 WINDOW_SECONDS = 24 * 3600
-PAGE_PREFIX = "__page__:"
 # A download's failure as the dialogue explains it: a file cut short on the way is, to the
 # citizen, a damaged file like one whose sha256 does not match ("send it again").
 _UPLOAD_ERROR_FOR = {"truncated": "hash_mismatch"}

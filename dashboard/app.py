@@ -174,14 +174,12 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.after_server_start
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        ctx.spawn(_sweep_sessions(ctx))
-        ctx.spawn(handoffs.sweep_disabled(ctx))
+        ctx.tasks.spawn(_sweep_sessions(ctx))
+        ctx.tasks.spawn(handoffs.sweep_disabled(ctx))
 
     @app.before_server_stop
     async def stop_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        for task in list(ctx.tasks):
-            task.cancel()
-        await asyncio.gather(*ctx.tasks, return_exceptions=True)
+        await ctx.tasks.stop()
         with contextlib.suppress(Exception):
             await ctx.backends.close()
         ctx.db.dispose()

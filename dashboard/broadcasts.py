@@ -5,10 +5,8 @@ update live on the page."""
 
 from __future__ import annotations
 
-import functools
 import re
 
-import yaml
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
@@ -29,20 +27,13 @@ from dashboard.web import (
     require,
     t,
 )
-from service_catalogue import DEFAULT_PATH
+from service_catalogue.lists import districts
 
 ROLES = PAGE_ROLES["broadcasts"]
 CATEGORIES = ("utility", "marketing")
 TEXT_MAX = 900
 REPORT_KEYS = ("audience", "sent", "delivered", "read", "failed", "opted_out", "pending")
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-@functools.lru_cache(maxsize=1)
-def districts() -> dict[str, dict[str, str]]:
-    """Delhi's districts (``service_catalogue/districts.yml``): id -> {en, hi}."""
-    raw = yaml.safe_load(DEFAULT_PATH.with_name("districts.yml").read_text(encoding="utf-8"))
-    return {str(k): dict(v) for k, v in raw["districts"].items()}
 
 
 def chosen_department(request: Request, user: CurrentUser, value: str) -> str:

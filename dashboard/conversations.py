@@ -92,7 +92,7 @@ def live(request: Request) -> Live:
             ),
         )
         request.app.ctx.live = found
-        ctx.spawn(found.run())
+        ctx.tasks.spawn(found.run())
     return found
 
 

@@ -16,7 +16,6 @@ Errors: raise :class:`PageError` (rendered as ``error.html``, or JSON for API ca
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import hashlib
@@ -37,8 +36,10 @@ from sanic.response import json as json_response
 from dashboard.backends_client import BackendsClient, Result
 from dashboard.config import Settings
 from dashboard.db import AuditEntry, Database, utcnow
+from ops.background import BackgroundTasks
 from service_catalogue import Catalogue
 from service_catalogue.india_time import IST
+from service_catalogue.lists import grievance_categories
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,8 @@ class Context:
     catalogue: Catalogue
     templates: jinja2.Environment
     backends: BackendsClient
-    tasks: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run ``coro`` in the background, keeping a reference until it is done."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    #: background loops, kept referenced while they run (``ctx.tasks.spawn(coro)``)
+    tasks: BackgroundTasks = dataclasses.field(default_factory=BackgroundTasks)
 
 
 def context(request: Request) -> Context:
@@ -379,20 +375,12 @@ def label(request: Request, prefix: str, value: Any) -> str:
     return t(request, code) if code in messages() else str(value).replace("_", " ")
 
 
-@functools.lru_cache(maxsize=1)
-def grievance_categories() -> dict[str, dict[str, str]]:
-    """``service_catalogue/grievances.yml``: category id -> title {en, hi}."""
-    from service_catalogue import DEFAULT_PATH
-
-    raw = yaml.safe_load(DEFAULT_PATH.with_name("grievances.yml").read_text(encoding="utf-8"))
-    return {str(k): dict(v.get("title") or {}) for k, v in (raw.get("categories") or {}).items()}
-
-
 def category(request: Request, category_id: str) -> str:
     """A grievance category's title in the user's language (its id if unknown)."""
-    titles = grievance_categories().get(category_id)
-    if not titles:
+    known = grievance_categories().get(category_id)
+    if not known:
         return category_id.replace("_", " ")
+    titles = known["title"]
     return titles.get(language(request)) or titles.get("en") or category_id
 
 

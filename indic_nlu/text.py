@@ -30,8 +30,22 @@ from indic_nlu.lexicon import ENGLISH_MARKERS, HINDI_MARKERS
 _DEVANAGARI_NORMALIZER = DevanagariNormalizer(lang="hi", remove_nuktas=True)
 
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
-_DEVANAGARI_DIGITS = {chr(0x0966 + d): str(d) for d in range(10)}
 _CHANDRABINDU, _ANUSVARA = "\u0901", "\u0902"
+
+
+def ascii_digits(text: str) -> str:
+    """Every decimal digit of any script (Devanagari "११०", Gurmukhi, ...) as ASCII.
+
+    The one digit folder of the project: the NLU, the form validators and the actions.
+    """
+    if text.isascii():
+        return text
+    return "".join(_ascii_digit(char) for char in text)
+
+
+def _ascii_digit(char: str) -> str:
+    value = None if char.isascii() else unicodedata.decimal(char, None)
+    return char if value is None else str(value)
 
 
 def is_devanagari(char: str) -> bool:
@@ -67,7 +81,7 @@ def _normalize_cluster(cluster: str) -> str:
     for char in cluster:
         if char in _ZERO_WIDTH:
             continue
-        out.append(_DEVANAGARI_DIGITS.get(char, char))
+        out.append(_ascii_digit(char))
     return "".join(out).casefold()
 
 

@@ -38,6 +38,7 @@ import yaml
 from indic_nlu.text import normalize, phonetic_key
 from service_catalogue import TEXT_LANGS, Catalogue, Service
 from service_catalogue import load as load_catalogue
+from service_catalogue.lists import districts as load_districts
 
 __all__ = [
     "DEFAULT_PATH",
@@ -54,7 +55,6 @@ __all__ = [
 ]
 
 DEFAULT_PATH = Path(__file__).with_name("faq.yml")
-DISTRICTS_PATH = Path(__file__).with_name("districts.yml")
 
 #: Share of a question's informative keys an FAQ entry must hold to be the answer
 #: (calibrated on bench/answers/: see bench/answers/README.md).
@@ -169,8 +169,7 @@ def _load(path: Path, catalogue: Catalogue, districts_path: Path | None) -> Know
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeError([f"cannot read the file: {exc}"], path) from exc
-    districts_raw = yaml.safe_load((districts_path or DISTRICTS_PATH).read_text(encoding="utf-8"))
-    districts = dict((districts_raw or {}).get("districts") or {})
+    districts = load_districts(districts_path)
     errors = validate(raw, catalogue, districts)
     if errors:
         raise KnowledgeError(errors, path)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from indic_nlu.text import devanagari_to_roman, normalize, phonetic_key
+from indic_nlu.text import ascii_digits, devanagari_to_roman, normalize, phonetic_key
 from privacy import mask_aadhaar, redact_aadhaar, verhoeff_valid  # the one masker
 from service_catalogue import Choice, Field
 
@@ -104,17 +104,6 @@ def _fail(code: str) -> Checked:
 _ZERO_WIDTH_SPACE = {"\u200b", "\ufeff", "\u2060", "\u00ad"}
 
 
-def _ascii_digits(text: str) -> str:
-    """Every decimal digit of any script (Devanagari, Gurmukhi, ...) as ASCII."""
-    if text.isascii():
-        return text
-    out = []
-    for char in text:
-        value = unicodedata.decimal(char, None) if not char.isascii() else None
-        out.append(str(value) if value is not None else char)
-    return "".join(out)
-
-
 def _squash(text: str) -> str:
     """NFC, invisible spaces dropped, whitespace runs collapsed to one space."""
     text = unicodedata.normalize("NFC", text)
@@ -123,7 +112,7 @@ def _squash(text: str) -> str:
 
 
 def _digits_only(text: str) -> str:
-    return "".join(c for c in _ascii_digits(text) if "0" <= c <= "9")
+    return "".join(c for c in ascii_digits(text) if "0" <= c <= "9")
 
 
 # --------------------------------------------------------------------------- dates
@@ -226,7 +215,7 @@ def _build_date(day: int, month: int, year: int) -> date | str:
 
 def _parse_date(text: str, today: date) -> date | str:
     """A date, or the error code ``date_format`` / ``date_invalid``."""
-    s = _norm(_squash(_ascii_digits(text))).strip().rstrip(".").strip()
+    s = _norm(_squash(ascii_digits(text))).strip().rstrip(".").strip()
     if not s:
         return "date_format"
     if m := _DATE_ISO.fullmatch(s):
@@ -317,7 +306,7 @@ def _check_text(field: Field, text: str) -> Checked:
     if field.pattern:
         # An identifier: compared and stored with ASCII digits. Redacted first, so that
         # the stored value always matches the pattern and never holds an Aadhaar number.
-        value = redact_aadhaar(_ascii_digits(value))
+        value = redact_aadhaar(ascii_digits(value))
         if not _compiled(field.pattern).fullmatch(value):
             return _fail("pattern_mismatch")
         return Checked(True, value, value)
@@ -349,7 +338,7 @@ def _check_mobile(text: str) -> Checked:
         national = digits[4:]
     else:
         national = ""
-    if "+" in text and not re.search(r"\+\s*(?:\(\s*)?91", _ascii_digits(text)):
+    if "+" in text and not re.search(r"\+\s*(?:\(\s*)?91", ascii_digits(text)):
         national = ""  # another country code
     if not re.fullmatch(r"[6-9][0-9]{9}", national):
         return _fail("mobile_invalid")
@@ -723,7 +712,7 @@ def _figures(token: str) -> Decimal | None:
 
 
 def _amount_items(text: str) -> list[tuple[str, object]]:
-    s = _norm(_squash(_ascii_digits(text)))
+    s = _norm(_squash(ascii_digits(text)))
     s = _PER_YEAR.sub(" per annum ", s)
     s = _PER_MONTH.sub(" per month ", s).replace("/-", " ")
     items: list[tuple[str, object]] = []
@@ -923,7 +912,7 @@ _NUMBER_TOKEN = re.compile(r"[+-]?[0-9][0-9,]*")
 
 
 def _check_number(field: Field, text: str) -> Checked:
-    s = _squash(_ascii_digits(text))
+    s = _squash(ascii_digits(text))
     numbers: list[str] = []
     for token in s.split(" "):
         token = token.strip(".,!?\u0964")
