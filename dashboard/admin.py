@@ -5,6 +5,8 @@ it was answering get the assistant back."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
@@ -43,7 +45,8 @@ async def create(request: Request) -> HTTPResponse:
     username = form(request, "username").lower()
     departments = (request.form.getlist("departments") if request.form else None) or []
     try:
-        create_user(
+        await asyncio.to_thread(  # scrypt: off the event loop
+            create_user,
             context(request).db,
             username,
             form(request, "name"),
@@ -80,7 +83,7 @@ async def change(request: Request, username: str) -> HTTPResponse:
                 released = await release_disabled(db, live(request).channel, only=username)
                 audit(request, "handoff.release_disabled", username, {"released": len(released)})
         elif what == "password":
-            set_password(db, username, form(request, "password"))
+            await asyncio.to_thread(set_password, db, username, form(request, "password"))
         else:
             raise UserError("not_allowed", "Unknown change.")
     except UserError as exc:

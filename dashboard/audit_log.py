@@ -3,11 +3,22 @@ when (UTC) and from where, filtered by user, action, subject and dates.
 
 Supervisors see the entries of the users who share one of their departments (and
 their own); administrators see every entry. Reading the audit log is itself audited.
+
+The log is a hash chain (``dashboard/audit_chain.py``). Check it with
+
+    python -m dashboard.audit_log verify     # DASHBOARD_DB_URL names the database
+
+which prints one JSON line (rows checked, head hash) and exits 0, or names the first
+broken row and exits 1.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
+import sys
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sanic import Request
@@ -15,7 +26,9 @@ from sanic.response import HTTPResponse
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from dashboard.db import AuditEntry, User
+from dashboard import audit_chain
+from dashboard.config import db_url
+from dashboard.db import AuditEntry, Database, User
 from dashboard.web import PAGE_ROLES, CurrentUser, Route, audit, context, query, render, require
 
 ROLES = PAGE_ROLES["audit"]
@@ -103,3 +116,27 @@ async def page(request: Request) -> HTTPResponse:
 
 
 ROUTES: list[Route] = [("GET", "/audit", page)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.audit_log")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("verify", help="check the audit log's hash chain")
+    parser.parse_args(argv)
+    db = Database(db_url())
+    try:
+        verdict = db.run(audit_chain.verify)
+    finally:
+        db.dispose()
+    print(json.dumps(audit_chain.describe(verdict)))
+    if not verdict.ok:
+        print(
+            f"audit log broken at row {verdict.broken_id}: {verdict.reason}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

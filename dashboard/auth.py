@@ -31,12 +31,19 @@ from urllib.parse import urlsplit
 
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.config import Settings
 from dashboard.db import LoginFailure, Session, User, utcnow
-from dashboard.security import DUMMY_HASH, new_token, token_hash, verify_password
+from dashboard.security import (
+    DUMMY_HASH,
+    hash_password_async,
+    needs_rehash,
+    new_token,
+    token_hash,
+    verify_password_async,
+)
 from dashboard.web import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -213,8 +220,9 @@ async def login_submit(request: Request) -> HTTPResponse:
         return None if user is None else (int(user.id), str(user.password_hash), user.disabled)
 
     found = ctx.db.run(find) if username else None
-    # The same work whether or not the user exists: timing tells nothing.
-    valid = verify_password(password, found[1] if found else DUMMY_HASH)
+    # The same work whether or not the user exists: timing tells nothing. scrypt runs in
+    # a worker thread: the other officers' pages and streams are not held up meanwhile.
+    valid = await verify_password_async(password, found[1] if found else DUMMY_HASH)
     if not (found and valid and not found[2]):
 
         def record(session: DbSession) -> tuple[int, bool]:
@@ -239,6 +247,8 @@ async def login_submit(request: Request) -> HTTPResponse:
 
     user_id = found[0]
     token = new_token()
+    # A hash made with older (weaker) parameters is replaced now that the password is known.
+    upgraded = await hash_password_async(password) if needs_rehash(found[1]) else None
 
     def start(session: DbSession) -> None:
         session.add(
@@ -252,6 +262,12 @@ async def login_submit(request: Request) -> HTTPResponse:
             )
         )
         session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        if upgraded is not None:
+            session.execute(
+                update(User)
+                .where(User.id == user_id, User.password_hash == found[1])
+                .values(password_hash=upgraded)
+            )
 
     ctx.db.run(start)
     load_session(request, token)

@@ -9,6 +9,9 @@ every missing or unusable one, and ``python -m dashboard`` refuses to start with
 | ``DASHBOARD_HOST`` / ``DASHBOARD_PORT`` | ``127.0.0.1`` / ``8100`` |
 | ``DASHBOARD_SECRET_KEY`` | secret: keys the CSRF tokens |
 | ``DASHBOARD_SECURE_COOKIES`` | ``0``; ``1`` marks the session cookie ``Secure`` (HTTPS) |
+| ``METRICS_TOKEN`` | secret, required in production (``DELHI_SEWA_PROFILE=production`` or |
+| | ``DASHBOARD_SECURE_COOKIES=1``): |
+| | ``/metrics`` answers only ``Authorization: Bearer <it>``; open when unset (``make run``) |
 | ``DASHBOARD_TRUSTED_PROXY`` | empty; set (to anything) when behind a reverse proxy, so the |
 | | client address is taken from ``X-Forwarded-For`` |
 | ``DASHBOARD_SESSION_IDLE_MINUTES`` | ``30``: a session unused this long ends |
@@ -180,6 +183,10 @@ class Settings:
             nlu_data=project_path(env.get("DASHBOARD_NLU_DATA", "data/nlu")),
             nlu_heldout=project_path(env.get("DASHBOARD_NLU_HELDOUT", "bench/heldout")),
         )
+        production = env.get("DELHI_SEWA_PROFILE") == "production" or settings.secure_cookies
+        if production or env.get("METRICS_TOKEN"):
+            # production: /metrics only with the token (ops.install checks it)
+            secret("METRICS_TOKEN")
         if problems:
             raise ConfigError("the dashboard cannot start:\n  - " + "\n  - ".join(problems))
         return settings

@@ -91,6 +91,11 @@ class AuditEntry(Base):
     subject = Column(String(100), nullable=True, index=True)
     detail = Column(JSON, nullable=True)
     ip = Column(String(64), nullable=False)
+    # hash chain (dashboard/audit_chain.py): the previous row's hash, and this row's
+    prev_hash = Column(String(64), nullable=True)
+    hash = Column(String(64), nullable=True)
+    # two rows never chain onto the same one (dashboard/audit_chain.py)
+    __table_args__ = (Index("ux_dashboard_audit_prev_hash", "prev_hash", unique=True),)
 
 
 class CscFiling(Base):

@@ -33,6 +33,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, html
 from sanic.response import json as json_response
 
+from dashboard import audit_chain
 from dashboard.backends_client import BackendsClient, Result
 from dashboard.config import Settings
 from dashboard.db import AuditEntry, Database, utcnow
@@ -256,7 +257,7 @@ def audit(
         detail=detail,
         ip=client_ip(request),
     )
-    context(request).db.run(lambda session: session.add(entry))
+    context(request).db.run(lambda session: audit_chain.append(session, entry))
 
 
 def audit_as(
@@ -272,7 +273,7 @@ def audit_as(
         detail=detail,
         ip=client_ip(request),
     )
-    context(request).db.run(lambda session: session.add(entry))
+    context(request).db.run(lambda session: audit_chain.append(session, entry))
 
 
 # --------------------------------------------------------------------------- CSRF

@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path(os.environ.get("DELHI_SEWA_MODEL") or ROOT / "models" / "delhi-sewa.tar.gz")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Test accounts hash with the old scrypt cost (2^14, 0.05 s instead of 0.5 s for each of
+# the suite's hundred accounts and sign-ins); tests/test_dashboard_hardening.py runs 2^17.
+os.environ.setdefault("DASHBOARD_SCRYPT_N", "16384")
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ def change_sessions(dash: Dashboard, **values: Any) -> None:
 
 def test_password_hashes_are_salted_scrypt_and_verify() -> None:
     first, second = hash_password("correct horse battery"), hash_password("correct horse battery")
-    assert first.startswith("scrypt$16384$8$1$") and "correct horse" not in first
+    assert first.startswith("scrypt$16384$8$1$") and "correct horse" not in first  # tests: N=2^14
     assert first != second  # a salt per hash
     assert verify_password("correct horse battery", first)
     assert not verify_password("correct horse batterY", first)
