@@ -1,15 +1,25 @@
 """Load benchmark: citizens write at a target rate through the whole WhatsApp path.
 
-emulator (signed webhooks) -> our connector -> Rasa -> action server -> emulator (Graph
-API), measured from the moment a citizen's message is handed to the emulator to the
-moment the emulator receives the reply. In the same run, Rasa's stock REST channel on
-the same model and action server, at the same rate, for the ratio.
+emulator (signed webhooks) -> our connector -> Rasa -> action server -> backends ->
+emulator (Graph API).
 
-    make bench-load                                   # 80 msg/s for 60 s
-    python -m bench.load --rate 40 --seconds 20       # a quicker look
+``--mix realistic`` (the default): scripted citizens doing whole journeys in Hindi,
+English and Hinglish (bench/traffic.py: apply with real-sized photos and pay, status,
+grievance, certificate download, free questions, chit-chat). Reported per turn type:
+p50/p95/p99 from the message handed to the emulator to the channel having finished it;
+sustained msg/s; lost and duplicated; CPU-ms per message and peak RSS for each process
+(Rasa with the channel in it, action server, backends, emulator, load generator, and on
+the production profile PostgreSQL and Redis); the load average and CPU count.
+
+``--mix chitchat``: the old mix (thanks, bye, bot challenge: one reply each), and in the
+same run Rasa's stock REST channel on the same model and action server, for the ratio.
+
+    make bench-load                                   # realistic mix, 60 msg/s for 60 s
+    python -m bench.load --rate 20 --seconds 20       # a quicker look
+    python -m bench.load --mix chitchat --rate 80     # the old figures, with stock REST
     python -m bench.load --duplicates 3               # Meta delivering each webhook 3 times
     make bench-load-prod                              # production profile, 1 vs 2 workers
-    python -m bench.load --production --workers 1,2 --rate 80 --seconds 30
+    python -m bench.load --production --workers 1,2 --rate 60 --seconds 60
 
 With ``--production`` the same load runs against the production profile
 (``endpoints.prod.yml``: PostgreSQL tracker store, event broker, channel and backends
@@ -17,9 +27,10 @@ databases, Redis lock store, on a throw-away PostgreSQL cluster and Redis of the
 once per worker count, the Rasa processes behind a round-robin load balancer; memory is
 each Rasa process's peak RSS.
 
-Every message is one a citizen could send that has exactly one reply (thanks, bye, bot
-challenge in Hindi, English and Hinglish), so a missing reply is "lost" and a second
-reply "duplicated".
+In the chit-chat mix every message has exactly one reply, so a missing reply is "lost"
+and a second reply "duplicated". In the realistic mix a turn not finished within 120 s is
+lost, and duplicated = messages the emulator received from the business number minus the
+replies and notifications the channel recorded as sent (each exactly once).
 """
 
 from __future__ import annotations
@@ -193,11 +204,142 @@ async def rest_run(rest_url: str, rate: float, seconds: float, citizens: int) ->
     return run
 
 
-def production_runs(args: argparse.Namespace) -> list[Run]:
+# ----------------------------------------------------------------------- realistic mix
+@dataclass
+class Measured:
+    """One realistic-mix run on one configuration."""
+
+    name: str
+    results: Any  # bench.traffic.Results
+    cpu_ms: dict[str, float]
+    peak_mb: dict[str, float]
+    duplicated: int
+    seconds: float
+    machine: str
+
+
+def realistic_run(
+    name: str,
+    stack: Any,
+    channel_db_url: str,
+    groups: dict[str, list[int]],
+    args: argparse.Namespace,
+) -> Measured:
+    from tqdm import tqdm
+
+    from bench.processes import CpuMeter, machine
+    from bench.traffic import JOURNEYS, Traffic
+
+    journeys = JOURNEYS
+    warm = Traffic(stack.emulator.url, channel_db_url, stack.backend, journeys, prefix="9196")
+    asyncio.run(warm.run(rate=4, seconds=8))
+    print(f"{name} warm-up: {warm.results.completed()} turns", flush=True)
+    traffic = Traffic(stack.emulator.url, channel_db_url, stack.backend, journeys)
+    expected = int(args.rate * args.seconds)
+    meter = CpuMeter({**groups, "load generator": [os.getpid()]})
+    machine_before = machine()
+    meter.start()
+    began = time.monotonic()
+    with tqdm(total=expected, desc=name, unit="msg", leave=False) as bar:
+        results = asyncio.run(traffic.run(args.rate, args.seconds, progress=bar))
+    elapsed = time.monotonic() - began
+    meter.stop()
+    return Measured(
+        name=name,
+        results=results,
+        cpu_ms=meter.cpu_ms(),
+        peak_mb=meter.peak_mb(),
+        duplicated=duplicated_replies(stack.emulator.url, channel_db_url),
+        seconds=elapsed,
+        machine=f"before the run: {machine_before}; after: {machine()}",
+    )
+
+
+def duplicated_replies(emulator_url: str, channel_db_url: str) -> int:
+    """Messages the emulator got from the business minus those the channel sent once."""
+    import requests
+    import sqlalchemy as sa
+
+    stats = requests.get(f"{emulator_url}/emulator/stats", timeout=30).json()
+    engine = sa.create_engine(channel_db_url)
+    with engine.connect() as db:
+        replies = db.execute(sa.text("SELECT count(*) FROM whatsapp_replies")).scalar_one()
+        notified = db.execute(
+            sa.text("SELECT count(*) FROM whatsapp_notifications WHERE state = 'sent'")
+        ).scalar_one()
+    engine.dispose()
+    return int(stats["messages_outbound"]) - int(replies) - int(notified)
+
+
+def port_of(url: str) -> int:
+    from urllib.parse import urlparse
+
+    return int(urlparse(url).port or 80)
+
+
+def stack_groups(stack: Any) -> dict[str, list[int]]:
+    from bench.processes import listening_pid
+
+    def pid(url: str) -> list[int]:
+        found = listening_pid(port_of(url))
+        return [found] if found else []
+
+    return {
+        "Rasa + channel": list(stack.rasa_pids),
+        "action server": pid(stack.actions_url),
+        "backends": pid(stack.backend.url),
+        "emulator": pid(stack.emulator.url),
+    }
+
+
+def print_measured(runs: list[Measured], args: argparse.Namespace) -> None:
+    from bench.traffic import percentile
+
+    for run in runs:
+        r = run.results
+        print(
+            f"\n## {run.name}: realistic mix, target {args.rate:.0f} msg/s for "
+            f"{args.seconds:.0f} s ({run.machine})"
+        )
+        print(
+            f"sent {r.sent} messages, {r.completed()} turns finished in {run.seconds:.0f} s: "
+            f"{r.messages_per_second():.1f} msg/s sustained; lost {r.lost}, failed {r.failed}, "
+            f"duplicated {run.duplicated}; journeys finished "
+            f"{sum(r.journeys_done.values())}/{sum(r.journeys_started.values())}"
+        )
+        if r.script_errors:
+            print(f"script errors (the bot said something else): {dict(r.script_errors)}")
+            for example in r.error_examples:
+                print(f"  - {example}")
+        print(f"{'turn type':<18}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+        every: list[float] = []
+        for turn, values in sorted(r.turns.items(), key=lambda kv: -len(kv[1])):
+            if not turn.startswith("pay"):
+                every += values
+            print(
+                f"{turn:<18}{len(values):>7}{percentile(values, 50):>9.0f}"
+                f"{percentile(values, 95):>9.0f}{percentile(values, 99):>9.0f}"
+            )
+        print(
+            f"{'all messages':<18}{len(every):>7}{percentile(every, 50):>9.0f}"
+            f"{percentile(every, 95):>9.0f}{percentile(every, 99):>9.0f}"
+        )
+        messages = max(1, r.completed())
+        print(f"\n{'process':<18}{'CPU s':>8}{'CPU-ms/msg':>12}{'peak RSS MB':>13}")
+        for group, ms in run.cpu_ms.items():
+            print(
+                f"{group:<18}{ms / 1000:>8.1f}{ms / messages:>12.1f}"
+                f"{run.peak_mb.get(group, 0.0):>13.0f}"
+            )
+        total = sum(v for k, v in run.cpu_ms.items() if k != "load generator")
+        print(f"{'system (no load gen.)':<18}{total / 1000:>5.1f}{total / messages:>12.1f}")
+
+
+def production_runs(args: argparse.Namespace) -> list[Any]:
     from scripts.services import private_postgres, private_redis, production_env
     from scripts.stack import running_stack
 
-    runs = []
+    runs: list[Any] = []
     for workers in [int(w) for w in args.workers.split(",")]:
         with (
             tempfile.TemporaryDirectory() as tmp,
@@ -208,12 +350,23 @@ def production_runs(args: argparse.Namespace) -> list[Run]:
             with running_stack(Path(tmp), production=env, rasa_instances=workers) as stack:
                 # Meta delivers webhooks concurrently; one at a time would cap the balancer
                 stack.emulator.configure(delivery_concurrency=8, duplicates=args.duplicates)
+                name = f"prod, {workers} worker" + ("s" if workers > 1 else "")
+                if args.mix == "realistic":
+                    from bench.processes import listening_pid
+
+                    groups = stack_groups(stack)
+                    groups["PostgreSQL"] = [listening_pid(postgres.port) or 0]
+                    groups["Redis"] = [listening_pid(port_of(redis_url)) or 0]
+                    measured = realistic_run(name, stack, env["WHATSAPP_DB_URL"], groups, args)
+                    runs.append(measured)
+                    print_measured([measured], args)
+                    continue
                 warm = asyncio.run(whatsapp_run(stack.emulator.url, 10, 2, 10))
                 print(f"{workers} worker(s) warm-up: {len(warm.latencies)} replies", flush=True)
                 result = asyncio.run(
                     whatsapp_run(stack.emulator.url, args.rate, args.seconds, args.citizens)
                 )
-                result.name = f"prod, {workers} worker" + ("s" if workers > 1 else "")
+                result.name = name
                 result.per_process_mb = [peak_rss_mb(pid) for pid in stack.rasa_pids]
                 result.peak_mb = sum(result.per_process_mb)
                 runs.append(result)
@@ -225,9 +378,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--rate", type=float, default=80.0)
+    parser.add_argument("--mix", choices=("realistic", "chitchat"), default="realistic")
+    parser.add_argument("--rate", type=float, default=60.0)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--citizens", type=int, default=400)
+    parser.add_argument("--citizens", type=int, default=400, help="chit-chat mix only")
     parser.add_argument("--duplicates", type=int, default=1, help="webhook copies Meta sends")
     parser.add_argument("--no-rest", action="store_true")
     parser.add_argument(
@@ -239,14 +393,23 @@ def main() -> None:
     # stopped with SIGTERM: still stop every child process and drop the throw-away cluster
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
+    from bench.processes import machine
     from scripts.stack import running_stack
 
-    runs = []
+    print(f"# bench.load {' '.join(sys.argv[1:])}: {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    print(f"machine at start: {machine()}", flush=True)
     if args.production:
         runs = production_runs(args)
+    elif args.mix == "realistic":
+        runs = [realistic_standard_run(args, running_stack)]
     else:
         runs = standard_runs(args, running_stack)
+    if args.mix == "realistic":
+        print("\n# summary")
+        print_measured(runs, args)
+        return
     print()
+    print(f"machine at the end: {machine()}")
     print(
         f"target {args.rate:.0f} msg/s for {args.seconds:.0f} s, {args.citizens} citizens, "
         f"webhook copies {args.duplicates}; latency = message handed over -> reply received"
@@ -267,6 +430,17 @@ def main() -> None:
             f"\np50 latency whatsapp/REST = {ratio:.2f} (the connector's path also includes "
             "the emulator's Graph API and webhook hop)"
         )
+
+
+def realistic_standard_run(args: argparse.Namespace, running_stack: Any) -> Measured:
+    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as stack:
+        if args.duplicates > 1:
+            stack.emulator.configure(duplicates=args.duplicates)
+        measured = realistic_run(
+            "SQLite, 1 worker", stack, f"sqlite:///{stack.whatsapp_db}", stack_groups(stack), args
+        )
+        print_measured([measured], args)
+        return measured
 
 
 def standard_runs(args: argparse.Namespace, running_stack: Any) -> list[Run]:
