@@ -105,6 +105,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/edistrict/applications/<application_id>/actions", edistrict.application_action),
     ("POST", "/edistrict/applications/<application_id>/confirm", edistrict.confirm_application),
     ("POST", "/edistrict/applications/<application_id>/decline", edistrict.decline_application),
+    ("POST", "/edistrict/applications/<application_id>/counter", edistrict.counter_action),
     ("GET", "/edistrict/applications/<application_id>/certificate", edistrict.certificate_link),
     ("GET", "/certificates/<filename>", certificates.download),
     ("GET", "/verify/<token>", certificates.verify),

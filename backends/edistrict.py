@@ -265,6 +265,11 @@ def _code_hash(ctx: Context, application_id: str, code: str) -> str:
     return hmac.new(key, f"csc:{application_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def at_counter(app: Application) -> bool:
+    """Whether the citizen confirms at the CSC counter (no WhatsApp), not on WhatsApp."""
+    return app.channel == "csc" and (app.operator or {}).get("confirmation") == "counter"
+
+
 def _ask_confirmation(
     session: Session, ctx: Context, app: Application, service: Service, now: datetime
 ) -> None:

@@ -471,6 +471,32 @@ _PATHS: dict[str, Any] = {
             tags=["edistrict"],
         )
     },
+    "/edistrict/applications/{application_id}/counter": {
+        "post": _op(
+            "What happened at the CSC counter, from the operator who filed it: confirm / "
+            "lock (a citizen without WhatsApp read out the dashboard's SMS code), pay (fee "
+            "paid at the counter, cash or upi), receipt (the CSC receipt to the citizen's "
+            "WhatsApp; sent: false without it)",
+            {
+                "200": _json(_ref("Application"), "the application"),
+                **_errors(400, 401, 403, 404, 409),
+            },
+            params=_APP + _OFFICER,
+            body=_body(
+                _obj(
+                    ["action"],
+                    action={"type": "string", "enum": ["confirm", "lock", "pay", "receipt"]},
+                    mode={"type": "string", "enum": ["cash", "upi"]},
+                    receipt_number=_STR,
+                    charge={"type": "integer"},
+                    fee={"type": "integer"},
+                    total={"type": "integer"},
+                )
+            ),
+            security=_TOKEN,
+            tags=["edistrict"],
+        )
+    },
     "/edistrict/applications/{application_id}/certificate": {
         "get": _op(
             "Signed download link of the certificate PDF (valid 15 minutes)",

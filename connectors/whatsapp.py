@@ -39,6 +39,7 @@ conversation the citizen's messages are recorded but the bot does not answer the
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -51,13 +52,16 @@ from pathlib import Path
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import ops
-from connectors import conversation, faults, media, rasa_speedups
+from connectors import asr, conversation, faults, media, rasa_speedups
+from connectors.asr import AsrSettings
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import ChannelStore, dumps
 from connectors.whatsapp_format import (
@@ -78,6 +82,10 @@ faults.install_from_environment()
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 3 * 2**20
 WINDOW_SECONDS = 24 * 3600
+# A voice note's transcript, shown back as "I heard: …" (utter_voice_heard): the button
+# that confirms it carries the transcript, which is then read as if the citizen typed it.
+HEARD_PREFIX = "__heard__:"
+SAY_AGAIN = "__say_again__"
 # A download's failure as the dialogue explains it: a file cut short on the way is, to the
 # citizen, a damaged file like one whose sha256 does not match ("send it again").
 _UPLOAD_ERROR_FOR = {"truncated": "hash_mismatch"}
@@ -118,6 +126,8 @@ class Settings:
     internal_token: str = ""
     # the channel's clock (unix seconds): the 24-hour window and stale messages
     clock: Callable[[], float] = time.time
+    # speech to text for voice notes (ASR_URL, connectors/asr.py); None: "please type"
+    asr: AsrSettings | None = None
 
     @property
     def main_number(self) -> str:
@@ -165,6 +175,7 @@ class Settings:
             ),
             update_template=str(credentials.get("update_template") or "service_update"),
             internal_token=os.environ.get("WHATSAPP_INTERNAL_TOKEN", ""),
+            asr=AsrSettings.from_environment(),
         )
 
 
@@ -190,6 +201,13 @@ def _row(message: Inbound) -> dict[str, Any]:
 
 def _script_language(text: str) -> str:
     return "hi" if any("\u0900" <= c <= "\u097f" for c in text) else "en"
+
+
+@functools.lru_cache(maxsize=1)
+def _domain() -> Domain:
+    """domain.yml, for the channel's own replies when Rasa's agent is not there (the
+    channel's unit tests) or its model predates them; otherwise the agent's domain."""
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 class WhatsAppInput(InputChannel):
@@ -469,6 +487,12 @@ class WhatsAppInput(InputChannel):
             if payload.startswith(PAGE_PREFIX):
                 await self._next_page(number, wa_id, payload[len(PAGE_PREFIX) :], message_id)
                 return None
+            if payload.startswith(HEARD_PREFIX):  # "yes, that's right": as if typed
+                return payload[len(HEARD_PREFIX) :]
+            if payload == SAY_AGAIN:
+                language = await self._language(wa_id)
+                await self._say(number, wa_id, message_id, "utter_voice_say_again", language)
+                return None
             if payload.startswith("/"):
                 metadata["trusted_payload"] = True
             return payload
@@ -479,7 +503,10 @@ class WhatsAppInput(InputChannel):
             metadata["location"] = location
             described = location.get("address") or location.get("name")
             return str(described or f"{location.get('latitude')}, {location.get('longitude')}")
-        if kind == "unsupported":
+        if kind == "audio" and self.settings.asr is not None and not self.store.handoff(wa_id):
+            await self._voice_note(message, wa_id, number, message_id)
+            return None
+        if kind in ("unsupported", "audio"):  # audio: no speech-to-text service, or an officer
             metadata["trusted_payload"] = True
             # "audio", "sticker", "video", ...: the form answers each in its own words
             metadata["message_type"] = str(message.get("original_type") or "")
@@ -521,6 +548,67 @@ class WhatsAppInput(InputChannel):
             return caption
         metadata["trusted_payload"] = True
         return "/inform"
+
+    async def _voice_note(
+        self, message: dict[str, Any], wa_id: str, number: str, message_id: str
+    ) -> None:
+        """Transcribes a voice note and shows the citizen what was heard, with buttons to
+        confirm it (the transcript is then read as if typed, also as a form's answer) or
+        to say it again. Rasa sees nothing until then, so a form in progress waits. If the
+        note cannot be heard, the citizen is asked to send it again or type."""
+        settings = self.settings.asr
+        assert settings is not None
+        info = message.get("media") or {}
+        try:
+            _, data = await self.graph.download_media(str(info.get("id")), asr.MAX_AUDIO_BYTES)
+            mime = asr.check_audio(data, str(info.get("mime_type") or ""), info.get("sha256"))
+            text = redact_aadhaar(await asr.transcribe(settings, data, mime))
+        except (DownloadError, asr.TranscriptionError) as error:
+            logger.warning("whatsapp.voice.not_heard code=%s detail=%s", error.code, error.detail)
+            language = await self._language(wa_id)
+            await self._say(number, wa_id, message_id, "utter_voice_not_heard", language)
+            return
+        logger.info("whatsapp.voice.heard chars=%s", len(text))
+        language = await self._language(wa_id, default=_script_language(text))
+        await self._say(number, wa_id, message_id, "utter_voice_heard", language, transcript=text)
+
+    async def _language(self, wa_id: str, default: str = conversation.DEFAULT_LANGUAGE) -> str:
+        """The citizen's language (the ``language`` slot), ``default`` if not known yet."""
+        if self.agent is None:
+            return default
+        tracker = await self.agent.tracker_store.retrieve(wa_id)
+        value = tracker.get_slot("language") if tracker is not None else None
+        return value if value in ("hi", "en") else default
+
+    async def _say(
+        self,
+        number: str,
+        wa_id: str,
+        message_id: str,
+        response_name: str,
+        language: str,
+        transcript: str = "",
+    ) -> None:
+        """Sends one of the domain's responses (its ``language`` variation) as the reply to
+        ``message_id``; its ``__heard__`` button carries ``transcript``."""
+        domain = getattr(self.agent, "domain", None)
+        if domain is None or response_name not in domain.responses:  # a model older than them
+            domain = _domain()
+        rendered = TemplatedNaturalLanguageGenerator(domain.responses).generate_from_slots(
+            response_name, {"language": language}, self.name(), transcript=transcript
+        )
+        if rendered is None:
+            logger.error("whatsapp.response.missing name=%s", response_name)
+            return
+        buttons = [
+            {**b, "payload": HEARD_PREFIX + transcript} if b.get("payload") == "__heard__" else b
+            for b in rendered.get("buttons") or []
+        ]
+        reply: dict[str, Any] = {"text": rendered.get("text") or ""}
+        if buttons:
+            reply["buttons"] = buttons
+        output = WhatsAppOutput(self, number, reply_to=message_id or None)
+        await output.send_response(wa_id, reply)
 
     async def _next_page(
         self, number: str, wa_id: str, remaining_json: str, reply_to: str = ""

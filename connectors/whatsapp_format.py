@@ -126,10 +126,11 @@ class Inbound:
     phone_number_id: str  # our number that received it (value.metadata.phone_number_id)
     display_phone_number: str
     timestamp: int  # unix seconds
-    kind: str  # "text" | "reply" | "media" | "location" | "unsupported"
+    kind: str  # "text" | "reply" | "media" | "audio" | "location" | "unsupported"
     text: str = ""  # text body; for a reply its title; for media the caption
     reply_id: str | None = None  # button_reply.id / list_reply.id / button.payload
-    media: dict[str, Any] | None = None  # {"id","mime_type","sha256","type",+filename,caption}
+    # {"id","mime_type","sha256","type",+filename,caption}; audio: +"voice" (a voice note)
+    media: dict[str, Any] | None = None
     location: dict[str, Any] | None = None  # {"latitude","longitude",+"name","address"}
     original_type: str = ""  # the Cloud API type as received ("audio", "sticker", ...)
     profile_name: str | None = None
@@ -291,6 +292,16 @@ def _parse_document(message: dict[str, Any]) -> _Content | None:
     return _parse_media(message, "document")
 
 
+def _parse_audio(message: dict[str, Any]) -> _Content | None:
+    """A voice note (``voice: true``) or a forwarded audio file: the channel transcribes
+    it when a speech-to-text service is configured (``connectors/asr.py``)."""
+    content = _parse_media(message, "audio")
+    if content is None or content.media is None:
+        return content
+    voice = (_dict(message.get("audio")) or {}).get("voice") is True
+    return _Content("audio", media={**content.media, "voice": voice})
+
+
 def _parse_location(message: dict[str, Any]) -> _Content | None:
     raw = _dict(message.get("location"))
     if raw is None:
@@ -315,6 +326,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], _Content | None]] = {
     "button": _parse_button,
     "image": _parse_image,
     "document": _parse_document,
+    "audio": _parse_audio,
     "location": _parse_location,
 }
 

@@ -40,6 +40,9 @@ every missing or unusable one, and ``python -m dashboard`` refuses to start with
 | ``DASHBOARD_NLU_DOMAIN`` | ``domain.yml``: the intents trainers choose from |
 | ``DASHBOARD_NLU_DATA`` | ``data/nlu``: the training data exports are de-duplicated against |
 | ``DASHBOARD_NLU_HELDOUT`` | ``bench/heldout``: test sentences exports never include |
+| ``SMS_GATEWAY`` | ``console``: how CSC counter codes are texted (``dashboard/sms.py``): |
+| | ``console`` (the log), ``file`` (JSON lines in ``SMS_FILE``, default |
+| | ``var/sms.jsonl``) or ``http`` (``SMS_URL``, ``SMS_TOKEN``, ``SMS_SENDER``) |
 """
 
 from __future__ import annotations
@@ -111,6 +114,11 @@ class Settings:
     nlu_domain: Path = project_path("domain.yml")
     nlu_data: Path = project_path("data/nlu")
     nlu_heldout: Path = project_path("bench/heldout")
+    sms_gateway: str = "console"
+    sms_file: Path = project_path("var/sms.jsonl")
+    sms_url: str = ""
+    sms_token: str = ""
+    sms_sender: str = "DLSEWA"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -182,7 +190,20 @@ class Settings:
             nlu_domain=project_path(env.get("DASHBOARD_NLU_DOMAIN", "domain.yml")),
             nlu_data=project_path(env.get("DASHBOARD_NLU_DATA", "data/nlu")),
             nlu_heldout=project_path(env.get("DASHBOARD_NLU_HELDOUT", "bench/heldout")),
+            sms_gateway=env.get("SMS_GATEWAY", "console"),
+            sms_file=project_path(env.get("SMS_FILE", "var/sms.jsonl")),
+            sms_url=env.get("SMS_URL", ""),
+            sms_token=env.get("SMS_TOKEN", ""),
+            sms_sender=env.get("SMS_SENDER", "DLSEWA"),
         )
+        if settings.sms_gateway not in ("console", "file", "http"):
+            problems.append(
+                f"SMS_GATEWAY must be console, file or http, got {settings.sms_gateway!r}"
+            )
+        elif settings.sms_gateway == "http" and not settings.sms_url.startswith(
+            ("http://", "https://")
+        ):
+            problems.append("SMS_GATEWAY=http needs SMS_URL (http:// or https://)")
         production = env.get("DELHI_SEWA_PROFILE") == "production" or settings.secure_cookies
         if production or env.get("METRICS_TOKEN"):
             # production: /metrics only with the token (ops.install checks it)

@@ -1,9 +1,9 @@
-"""The dashboard's own tables: users, sessions, sign-in failures, audit log, CSC filings,
-the trainers' NLU annotations.
+"""The dashboard's own tables: users, sessions, sign-in failures, audit log, CSC filings
+(their counter payments and confirmation codes), the trainers' NLU annotations.
 
 Same engine and unit-of-work helper as the backends (:class:`backends.db.Database`),
-with a separate metadata so each service creates only its own tables. Times are naive
-UTC datetimes.
+with a separate metadata and migration history (``dashboard/migrations/``) so each
+service creates only its own tables. Times are naive UTC datetimes.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from backends.db import utcnow
 __all__ = [
     "AuditEntry",
     "Base",
+    "CscCode",
     "CscFiling",
+    "CscPayment",
     "Database",
     "LoginFailure",
     "NluAnnotation",
@@ -109,6 +111,37 @@ class CscFiling(Base):
     mobile_last4 = Column(String(4), nullable=False)
     created_at = Column(DateTime, nullable=False)
     note = Column(Text, nullable=True)
+
+
+class CscPayment(Base):
+    """Money a CSC operator took at the counter for a filing, with its receipt number:
+    ``kind`` ``charge`` (the assisted-service charge, ``dashboard/csc.yml``) or ``fee``
+    (the service's fee, paid at the counter instead of online); ``mode`` cash or upi."""
+
+    __tablename__ = "dashboard_csc_payments"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    receipt_number = Column(String(30), nullable=False, unique=True)
+    application_id = Column(String(20), nullable=False, index=True)
+    user_id = Column(Integer, nullable=False, index=True)
+    kind = Column(String(10), nullable=False)
+    amount = Column(Integer, nullable=False)  # rupees
+    mode = Column(String(10), nullable=False)
+    reference = Column(String(64), nullable=True)  # UPI transaction reference
+    at = Column(DateTime, nullable=False, index=True)
+
+
+class CscCode(Base):
+    """The counter confirmation of a citizen without WhatsApp: a one-time code sent by
+    SMS, which the citizen reads out to the operator. Only its HMAC is stored."""
+
+    __tablename__ = "dashboard_csc_codes"
+    application_id = Column(String(20), primary_key=True)
+    code_hash = Column(String(64), nullable=True)  # None once used or locked
+    expires_at = Column(DateTime, nullable=False)
+    sends = Column(Integer, nullable=False, default=1)
+    attempts = Column(Integer, nullable=False, default=0)  # wrong codes, all sends together
+    state = Column(String(12), nullable=False)  # waiting | confirmed | locked
+    updated_at = Column(DateTime, nullable=False)
 
 
 class NluAnnotation(Base):

@@ -41,6 +41,16 @@ CONTRACT = {
     "officer_reply": ["department", "text"],
     "officer_reply_helpdesk": ["text"],
     "csc_confirmation": ["service", "centre", "code"],
+    "csc_receipt": [
+        "receipt_number",
+        "application_id",
+        "service",
+        "centre",
+        "charge",
+        "fee",
+        "total",
+        "mode",
+    ],
 }
 
 

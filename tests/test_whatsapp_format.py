@@ -239,10 +239,6 @@ def test_media_without_id_is_skipped() -> None:
 @pytest.mark.parametrize(
     ("kind", "body"),
     [
-        (
-            "audio",
-            {"mime_type": "audio/ogg; codecs=opus", "sha256": "x=", "id": "55", "voice": True},
-        ),
         ("video", {"mime_type": "video/mp4", "sha256": "y=", "id": "56", "caption": "dekho"}),
         ("sticker", {"mime_type": "image/webp", "sha256": "z=", "id": "57", "animated": False}),
         (
@@ -261,6 +257,21 @@ def test_types_we_do_not_handle_are_unsupported(kind: str, body: Any) -> None:
     got = one(message(kind, body))
     assert (got.kind, got.original_type, got.text, got.media) == ("unsupported", kind, "", None)
     assert got.wa_id == CITIZEN and got.message_id == wamid(1)
+
+
+def test_a_voice_note_is_audio_with_its_media() -> None:
+    body = {"mime_type": "audio/ogg; codecs=opus", "sha256": "x=", "id": "55", "voice": True}
+    got = one(message("audio", body))
+    assert (got.kind, got.original_type, got.text) == ("audio", "audio", "")
+    assert got.media == {
+        "type": "audio",
+        "id": "55",
+        "mime_type": "audio/ogg",
+        "sha256": "x=",
+        "voice": True,
+    }
+    forwarded = one(message("audio", {"mime_type": "audio/mpeg", "id": "56"}))
+    assert forwarded.kind == "audio" and forwarded.media and forwarded.media["voice"] is False
 
 
 def test_unsupported_with_errors() -> None:
@@ -591,7 +602,7 @@ def check_result(result: tuple[list[Inbound], list[StatusUpdate]]) -> None:
     inbound, statuses = result
     for m in inbound:
         assert isinstance(m, Inbound)
-        assert m.kind in {"text", "reply", "media", "location", "unsupported"}
+        assert m.kind in {"text", "reply", "media", "audio", "location", "unsupported"}
         assert m.message_id and m.wa_id and m.phone_number_id and m.original_type
         assert isinstance(m.timestamp, int) and isinstance(m.text, str)
         assert len(m.text) <= MAX_TEXT
@@ -692,7 +703,7 @@ def test_unmutated_real_payload_reads_completely() -> None:
         "media",
         "media",
         "location",
-        "unsupported",
+        "audio",
     ]
     assert [s.status for s in statuses] == ["read", "failed", "sent"]
 

@@ -24,6 +24,11 @@
     }
   });
 
+  // Print buttons: <button data-print> (the CSC receipt).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // SLA timers: <span data-due="2026-12-07T10:00:00Z"> shows "due in 2 d 3 h" / "overdue 5 h".
   function describe(ms) {
     var minutes = Math.floor(Math.abs(ms) / 60000);
