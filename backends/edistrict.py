@@ -273,7 +273,14 @@ def at_counter(app: Application) -> bool:
 def _ask_confirmation(
     session: Session, ctx: Context, app: Application, service: Service, now: datetime
 ) -> None:
-    """A CSC filing waits for the citizen: a code goes to their WhatsApp."""
+    """A CSC filing waits for the citizen: a code goes to their WhatsApp; for a citizen
+    without WhatsApp (operator ``confirmation: counter``) the dashboard texts its own
+    code and reports the outcome (:func:`counter_action`)."""
+    if at_counter(app):
+        app.confirmation_hash = None
+        app.confirmation_attempts = 0
+        set_status(session, ctx, app, AWAITING, "csc", now)
+        return
     code = f"{secrets.randbelow(10**6):06d}"
     app.confirmation_hash = _code_hash(ctx, app.id, code)
     app.confirmation_attempts = 0
@@ -536,6 +543,94 @@ async def confirm_application(request: Request, application_id: str) -> HTTPResp
 async def decline_application(request: Request, application_id: str) -> HTTPResponse:
     """The citizen did not ask for this CSC application: it is cancelled."""
     return await _decide(request, application_id, decline=True)
+
+
+COUNTER_ACTIONS = ("confirm", "lock", "pay", "receipt")
+PAY_MODES = ("cash", "upi")
+
+
+async def counter_action(request: Request, application_id: str) -> HTTPResponse:
+    """What happened at the CSC counter, reported by the operator who filed the application
+    (officer token, ``X-Officer-Id`` = the operator):
+
+    - ``{"action": "confirm"}`` / ``{"action": "lock"}``: the citizen without WhatsApp
+      read out the right code the dashboard texted them / too many wrong codes;
+    - ``{"action": "pay", "mode": "cash"|"upi", "receipt_number"}``: the fee was paid at
+      the counter (then submitted, as after an online payment);
+    - ``{"action": "receipt", "receipt_number", "charge", "fee", "total", "mode"}``: the
+      CSC's receipt goes to the citizen's WhatsApp (not for a citizen without it:
+      ``{"sent": false}``).
+    """
+    caller = officer(request, named=True)
+    ctx = context(request)
+    body = json_body(request)
+    problems = Problems()
+    action = problems.choice(body, "action", COUNTER_ACTIONS, None)
+    mode = problems.choice(body, "mode", PAY_MODES, "cash")
+    problems.check()
+    receipt = str(body.get("receipt_number") or "")[:30]
+
+    def work(session: Session) -> dict[str, Any]:
+        app = session.get(Application, application_id)
+        filed_by = (app.operator or {}).get("id") if app is not None else None
+        if app is None or app.channel != "csc" or filed_by != caller.officer_id:
+            raise not_found("application", application_id)
+        now = utcnow()
+        answer: dict[str, Any] = {}
+        if action in ("confirm", "lock"):
+            if not at_counter(app) or app.status != AWAITING:
+                raise wrong_state("Application", app.id, app.status, "confirmed at the counter")
+            if action == "lock":
+                set_status(session, ctx, app, "confirmation_locked", "csc", now)
+            elif _missing_documents(session, ctx, app):
+                set_status(session, ctx, app, "draft", "citizen_at_counter", now)
+            else:
+                target = "payment_pending" if app.fee > 0 and not app.paid else "submitted"
+                set_status(session, ctx, app, target, "citizen_at_counter", now)
+        elif action == "pay":
+            if app.paid or app.status != "payment_pending":
+                raise wrong_state("Application", app.id, app.status, "paid at the counter")
+            app.paid = True
+            app.updated_at = now
+            add_event(
+                session,
+                "application.paid",
+                app.id,
+                app.citizen_id,
+                {"receipt_number": receipt, "amount": app.fee, "mode": mode, "by": "csc"},
+                now,
+            )
+            set_status(session, ctx, app, "submitted", "payment", now)
+        else:
+            answer["sent"] = not at_counter(app)
+            if answer["sent"]:
+                service = ctx.catalogue.services[app.service_id]
+                language = notifications.language_of(session, app.citizen_id, app.language)
+                centre = (app.operator or {}).get("centre") or "CSC"
+                amounts = {k: str(int(body.get(k) or 0)) for k in ("charge", "fee", "total")}
+                notifications.enqueue(
+                    session,
+                    key=f"csc-receipt:{app.id}:{receipt}",
+                    citizen_id=app.citizen_id,
+                    purpose="csc",
+                    template="csc_receipt",
+                    parameters={
+                        "receipt_number": receipt,
+                        "application_id": app.id,
+                        "service": service.title(language),
+                        "centre": str(centre),
+                        **amounts,
+                        "mode": str(mode).upper(),
+                    },
+                    language=language,
+                    department=service.department,
+                    subject_id=app.id,
+                    now=now,
+                )
+        session.flush()
+        return {**render(session, app), **answer}
+
+    return json_response(ctx.db.run(work))
 
 
 async def _decide(request: Request, application_id: str, *, decline: bool) -> HTTPResponse:
