@@ -3,7 +3,8 @@
 loopback with the production file rendered onto free ports (upstreams, listen ports, TLS
 files, logs and temp paths in a temporary directory; nothing else changed).
 
-Behind it: the real backends and dashboard (``DASHBOARD_TRUSTED_PROXY=1``,
+Behind it: the real backends (the production profile, ``PAYMENT_GATEWAY=razorpay`` on a
+local stand-in of Razorpay's API) and dashboard (``DASHBOARD_TRUSTED_PROXY=1``,
 ``DASHBOARD_URL_PREFIX=/dashboard``, as deployed) and, for Rasa's webhook, a stub that
 echoes the headers it receives. Clients connect from different loopback addresses
 (127.0.0.2, 127.0.0.3, ...) so nginx sees different client addresses, as in production.
@@ -31,10 +32,11 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from backends.config import ROOT
-from backends.testing import SIGNING_KEY, Backend, running_backend
+from backends.testing import SIGNING_KEY, WEBHOOK_SECRET, Backend, running_backend
 from dashboard.db import AuditEntry, Database
 from dashboard.testing import PASSWORD, Dashboard, csrf_of, running_dashboard
 from scripts.processes import child_process, free_port
+from tests.support.fake_razorpay import KEY_ID, KEY_SECRET, FakeRazorpay, running_razorpay
 from tests.test_backends_edistrict import _sign, act, new_citizen, submitted_application
 from tests.test_backends_payments import new_order, pending_application
 
@@ -118,6 +120,7 @@ class Stack:
     backend: Backend
     dashboard: Dashboard
     tmp: Path
+    razorpay: FakeRazorpay
 
     def client(self, source: str) -> requests.Session:
         """A browser connecting from loopback address ``source`` (e.g. 127.0.0.2)."""
@@ -149,7 +152,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with contextlib.ExitStack() as stack:
         stack.callback(echo.server_close)
         stack.callback(echo.shutdown)
-        backend = stack.enter_context(running_backend(tmp / "backends", PUBLIC_URL=public))
+        razorpay = stack.enter_context(running_razorpay(WEBHOOK_SECRET))
+        backend = stack.enter_context(
+            running_backend(
+                tmp / "backends",
+                PUBLIC_URL=public,
+                DELHI_SEWA_PROFILE="production",
+                PAYMENT_GATEWAY="razorpay",
+                RAZORPAY_KEY_ID=KEY_ID,
+                RAZORPAY_KEY_SECRET=KEY_SECRET,
+                RAZORPAY_API_URL=razorpay.api_url,
+                RAZORPAY_CHECKOUT_URL=razorpay.checkout_url,
+            )
+        )
         dashboard = stack.enter_context(
             running_dashboard(
                 tmp / "dashboard",
@@ -176,7 +191,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 seconds=20,
             )
         )
-        yield Stack(url=public, backend=backend, dashboard=dashboard, tmp=tmp)
+        yield Stack(url=public, backend=backend, dashboard=dashboard, tmp=tmp, razorpay=razorpay)
 
 
 def sign_in(stack: Stack, browser: requests.Session, username: str, password: str) -> Any:
@@ -256,8 +271,11 @@ def test_payment_link_certificate_link_and_verify_page_answer_through_nginx(
     pending = pending_application(backend, citizen)
     order = new_order(backend, citizen, pending["application_id"])
     assert order.status_code in (200, 201), order.text
-    pay = requests.get(f"{stack.url}/pay/{order.json()['order_id']}", verify=False, timeout=10)
-    assert pay.status_code == 200 and "<form" in pay.text, pay.text[:300]
+    link = order.json()["payment_url"]
+    assert link.startswith(f"{stack.url}/payments/checkout/order_")  # PUBLIC_URL: nginx
+    pay = requests.get(link, verify=False, timeout=10)
+    assert pay.status_code == 200, pay.text[:300]
+    assert f'<form method="post" action="{stack.razorpay.checkout_url}">' in pay.text
 
     app_id = submitted_application(backend, citizen)
     act(backend, app_id, "verify")
@@ -276,6 +294,40 @@ def test_payment_link_certificate_link_and_verify_page_answer_through_nginx(
         f"{stack.url}/verify/{number}.{_sign(SIGNING_KEY, number)}", verify=False, timeout=10
     )
     assert verify.status_code == 200 and "Genuine" in verify.text
+
+
+def test_payments_behind_nginx_have_the_gateway_routes_and_no_sandbox(stack: Stack) -> None:
+    """Issue 13, item 3: in production nginx routes the gateway's signed webhook, the
+    payment link and the return from the hosted checkout; never the sandbox's /pay/ page
+    (where anyone with the link marks an order paid) nor the action server's order API."""
+    backend, razorpay = stack.backend, stack.razorpay
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    order = new_order(backend, citizen, app_id).json()
+    public = stack.client("127.0.0.9")
+    for method, path in (
+        ("GET", f"/pay/{order['order_id']}"),
+        ("POST", f"/pay/{order['order_id']}"),
+        ("POST", "/payments/orders"),
+        ("GET", f"/payments/orders/{order['order_id']}"),
+    ):
+        answer = public.request(method, f"{stack.url}{path}", data={"outcome": "success"})
+        assert answer.status_code == 404 and "nginx" in answer.text, path  # nginx's own 404
+
+    page = public.get(order["payment_url"], timeout=10)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    assert fields["callback_url"] == f"{stack.url}/payments/callback"
+    status, back = razorpay.checkout(fields)  # the citizen pays on Razorpay's page
+    assert status == 200, back
+    [(captured, signature), _] = razorpay.webhooks(razorpay.payments[order["order_id"]][0])
+    headers = {"Content-Type": "application/json", "X-Razorpay-Signature": "0" * 64}
+    forged = public.post(f"{stack.url}/payments/webhook", data=captured, headers=headers)
+    assert forged.status_code == 401 and forged.json()["error"] == "bad_signature"
+    headers["X-Razorpay-Signature"] = signature
+    genuine = public.post(f"{stack.url}/payments/webhook", data=captured, headers=headers)
+    assert genuine.status_code == 200 and genuine.json()["status"] == "applied", genuine.text
+    returned = public.post(back["callback_url"], data=back, timeout=10)
+    assert returned.status_code == 200 and "Payment received" in returned.text
 
 
 def test_the_dashboard_stays_under_dashboard(stack: Stack) -> None:
@@ -334,7 +386,7 @@ def test_csc_uploads_of_20_mb_pass_and_nothing_else_takes_them(stack: Stack) -> 
     # The dashboard answered (here: the form's own errors), not nginx's 413.
     assert upload.status_code != 413 and 'name="csrf-token"' in upload.text, upload.text[:300]
 
-    for path in ("/dashboard/broadcasts", "/dashboard/login", "/pay/x", "/payments/webhook"):
+    for path in ("/dashboard/broadcasts", "/dashboard/login", "/payments/callback", "/pay/x"):
         refused = browser.post(f"{stack.url}{path}", data=big, timeout=60)
         assert refused.status_code == 413, path
     webhook = requests.post(
@@ -376,8 +428,15 @@ def test_compose_and_kubernetes_mount_the_dashboard_where_nginx_does() -> None:
         for rule in doc["spec"]["rules"]:
             for path in rule["http"]["paths"]:
                 routes[path["path"]] = (path["backend"]["service"]["name"], size)
-    for prefix in ("/payments/", "/pay/", "/certificates/", "/verify/"):
+    for prefix in (
+        "/payments/webhook",
+        "/payments/checkout/",
+        "/payments/callback",
+        "/certificates/",
+        "/verify/",
+    ):
         assert routes[prefix] == ("backends", "3m"), prefix
+    assert "/pay/" not in routes and "/payments/" not in routes  # the sandbox, orders API
     assert routes["/webhooks/whatsapp/webhook"] == ("rasa", "3m")
     assert routes["/dashboard(/|$)(.*)"] == ("dashboard", "3m")
     assert routes["/dashboard/(csc/new)$"] == ("dashboard", "25m")
