@@ -28,7 +28,16 @@ from sqlalchemy.orm import Session
 from backends import notifications
 from backends.db import Application, Broadcast, Grievance, Preference, iso, next_id, utcnow
 from backends.erasure import FINAL_STATES, PSEUDONYM_PREFIX
-from backends.web import ApiError, Context, Problems, context, create_once, json_body, officer
+from backends.web import (
+    ApiError,
+    Caller,
+    Context,
+    Problems,
+    context,
+    create_once,
+    json_body,
+    officer,
+)
 from service_catalogue import pick
 from service_catalogue.lists import districts
 
@@ -106,10 +115,11 @@ def report(session: Session, broadcast: Broadcast) -> dict[str, Any]:
     }
 
 
-def _visible(session: Session, broadcast_id: str) -> Broadcast:
+def _visible(session: Session, caller: Caller, broadcast_id: str) -> Broadcast:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise ApiError(404, "not_found", f"No broadcast {broadcast_id!r}.")
+    caller.check_department(broadcast.department, "Broadcast", broadcast_id)
     return broadcast
 
 
@@ -131,6 +141,7 @@ async def create_broadcast(request: Request) -> HTTPResponse:
             problems.text(text, language, max_len=TEXT_MAX)
     problems.check()
     assert department is not None and category is not None and isinstance(text, dict)
+    caller.check_department(department, "Broadcast for", department)
 
     def create(session: Session) -> str:
         now = utcnow()
@@ -172,23 +183,26 @@ async def create_broadcast(request: Request) -> HTTPResponse:
         "broadcasts.create",
         body,
         create,
-        lambda session, broadcast_id: report(session, _visible(session, broadcast_id)),
+        lambda session, broadcast_id: report(session, _visible(session, caller, broadcast_id)),
     )
 
 
 async def get_broadcast(request: Request, broadcast_id: str) -> HTTPResponse:
-    officer(request)
+    caller = officer(request)
     return json_response(
-        context(request).db.run(lambda session: report(session, _visible(session, broadcast_id)))
+        context(request).db.run(
+            lambda session: report(session, _visible(session, caller, broadcast_id))
+        )
     )
 
 
 async def list_broadcasts(request: Request) -> HTTPResponse:
-    officer(request)
+    caller = officer(request)
     department = request.args.get("department")
 
     def work(session: Session) -> dict[str, Any]:
         query = select(Broadcast).order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+        query = query.where(Broadcast.department.in_(sorted(caller.departments)))
         if department:
             query = query.where(Broadcast.department == department)
         return {

@@ -55,7 +55,7 @@ from backends.web import (
     wrong_state,
 )
 from backends.web import authenticate as any_caller
-from service_catalogue import Service
+from service_catalogue import Service, load
 from service_catalogue.validation import check
 
 log = logging.getLogger(__name__)
@@ -129,11 +129,23 @@ def render(session: Session, app: Application) -> dict[str, Any]:
     }
 
 
-def visible(session: Session, caller: Caller, application_id: str) -> Application:
-    """The application if the caller may see it; 404 otherwise (also for others' ids)."""
+def department_of(app: Application) -> str | None:
+    service = load().services.get(app.service_id)
+    return service.department if service else None
+
+
+def visible(
+    session: Session, caller: Caller, application_id: str, *, acting: bool = False
+) -> Application:
+    """The application if the caller may see it; 404 otherwise (also for others' ids).
+    Officers: 403 outside their departments, except that the CSC operator who filed it
+    may read it (not act on it)."""
     app = session.get(Application, application_id)
     if app is None or not caller.sees(app.citizen_id):
         raise not_found("application", application_id)
+    filed_by = (app.operator or {}).get("id") if app.channel == "csc" else None
+    if acting or filed_by is None or filed_by != caller.officer_id:
+        caller.check_department(department_of(app), "Application", application_id)
     return app
 
 
@@ -367,6 +379,9 @@ async def list_applications(request: Request) -> HTTPResponse:
         query = select(Application)
         if caller.role == "citizen":
             query = query.where(Application.citizen_id == caller.citizen_id)
+        else:  # an officer lists their departments' applications only
+            services = [s.id for s in load().services.values() if caller.serves(s.department)]
+            query = query.where(Application.service_id.in_(services))
         if wanted.values["service_id"]:
             query = query.where(Application.service_id.in_(wanted.values["service_id"]))
         if wanted.values["status"]:
@@ -502,7 +517,7 @@ async def application_action(request: Request, application_id: str) -> HTTPRespo
     allowed_from, target = ACTIONS[action]
 
     def work(session: Session) -> dict[str, Any]:
-        app = visible(session, caller, application_id)
+        app = visible(session, caller, application_id, acting=True)
         if app.status not in allowed_from:
             raise wrong_state("Application", app.id, app.status, f"given action {action!r}")
         now = utcnow()

@@ -124,6 +124,7 @@ def visible(session: Session, caller: Caller, grievance_id: str) -> Grievance:
     g = session.get(Grievance, grievance_id)
     if g is None or not caller.sees(g.citizen_id):
         raise not_found("grievance", grievance_id)
+    caller.check_department(g.department, "Grievance", grievance_id)
     return g
 
 
@@ -243,6 +244,8 @@ async def list_grievances(request: Request) -> HTTPResponse:
         query = select(Grievance)
         if caller.role == "citizen":
             query = query.where(Grievance.citizen_id == caller.citizen_id)
+        else:  # an officer lists their departments' grievances only
+            query = query.where(Grievance.department.in_(sorted(caller.departments)))
         for name, column in (
             ("department", Grievance.department),
             ("status", Grievance.status),

@@ -18,12 +18,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ops import tokens
 from scripts.processes import child_process, free_port
+from service_catalogue import load
 
 # Credentials of the throw-away test service only; never used anywhere else.
 SERVICE_TOKEN = "test-service-token-0123456789"  # noqa: S105
@@ -48,8 +50,15 @@ class Backend:
         return headers
 
     @staticmethod
-    def officer(officer_id: str = "officer-7") -> dict[str, str]:
-        return {"Authorization": f"Bearer {OFFICER_TOKEN}", "X-Officer-Id": officer_id}
+    def officer(
+        officer_id: str = "officer-7", departments: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Headers of an officer of ``departments`` (default: every department), with a
+        credential signed as the dashboard signs it (``ops.tokens``)."""
+        if departments is None:
+            departments = load().departments
+        token = tokens.sign_officer(OFFICER_TOKEN, officer_id, departments)
+        return {"Authorization": f"Bearer {token}", "X-Officer-Id": officer_id}
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 import privacy
 from backends.config import Settings
 from backends.db import Database, IdempotencyKey, utcnow
+from ops import tokens
 from ops.background import BackgroundTasks
 from service_catalogue import Catalogue
 
@@ -84,6 +85,8 @@ class Caller:
     role: str  # "citizen" (service token) or "officer"
     citizen_id: str | None = None
     officer_id: str | None = None
+    #: an officer's departments (from the signed officer credential, ``ops.tokens``)
+    departments: frozenset[str] = frozenset()
 
     @property
     def owner(self) -> str:
@@ -92,18 +95,34 @@ class Caller:
     def sees(self, citizen_id: str) -> bool:
         return self.role == "officer" or citizen_id == self.citizen_id
 
+    def serves(self, department: str | None) -> bool:
+        """Whether an officer may read or act on a record of ``department`` (a citizen's
+        own records are scoped by :meth:`sees`)."""
+        return self.role == "citizen" or (department is not None and department in self.departments)
+
+    def check_department(self, department: str | None, what: str, ident: str) -> None:
+        """403 unless the caller :meth:`serves` ``department``."""
+        if not self.serves(department):
+            raise ApiError(
+                403,
+                "wrong_department",
+                f"{what} {ident} belongs to another department than this officer's.",
+                {"department": department},
+            )
+
 
 def authenticate(request: Request) -> Caller:
-    """The caller named by the bearer token (compared in constant time) and headers."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    """The caller named by the bearer token (compared in constant time) and headers.
+
+    The service token acts for the citizen in X-Citizen-Id. Officers present a signed
+    credential (``ops.tokens.sign_officer`` with ``BACKENDS_OFFICER_TOKEN`` as the key)
+    naming the officer and the departments they act in; X-Officer-Id, if sent, must name
+    the same officer."""
+    token = tokens.bearer(request.headers.get("authorization"))
+    if token is None:
         raise ApiError(401, "unauthorized", "Send the header 'Authorization: Bearer <token>'.")
     settings = context(request).settings
-    given = token.strip().encode()
-    # Both comparisons always run, so timing says nothing about which token was close.
-    is_service = hmac.compare_digest(given, settings.service_token.encode())
-    is_officer = hmac.compare_digest(given, settings.officer_token.encode())
-    if is_service:
+    if tokens.matches(token, settings.service_token):
         citizen_id = request.headers.get("x-citizen-id", "")
         if not _ID_HEADER.match(citizen_id):
             raise ApiError(
@@ -113,12 +132,15 @@ def authenticate(request: Request) -> Caller:
                 "(1 to 64 letters, digits or + _ . : @ -).",
             )
         return Caller("citizen", citizen_id=citizen_id)
-    if is_officer:
-        officer_id = request.headers.get("x-officer-id") or None
-        if officer_id is not None and not _ID_HEADER.match(officer_id):
-            raise ApiError(400, "invalid_officer_id", "X-Officer-Id has invalid characters.")
-        return Caller("officer", officer_id=officer_id)
-    raise ApiError(401, "unauthorized", "The bearer token is not valid.")
+    claims = tokens.read_officer(settings.officer_token, token)
+    if claims is not None:
+        if not _ID_HEADER.match(claims.officer_id):
+            raise ApiError(400, "invalid_officer_id", "The officer id has invalid characters.")
+        named = request.headers.get("x-officer-id")
+        if named is not None and named != claims.officer_id:
+            raise ApiError(403, "forbidden", "X-Officer-Id is not the officer of the token.")
+        return Caller("officer", officer_id=claims.officer_id, departments=claims.departments)
+    raise ApiError(401, "unauthorized", "The bearer token is not valid (or has expired).")
 
 
 def citizen(request: Request) -> Caller:
@@ -131,7 +153,7 @@ def citizen(request: Request) -> Caller:
 def officer(request: Request, *, named: bool = False) -> Caller:
     caller = authenticate(request)
     if caller.role != "officer":
-        raise ApiError(403, "forbidden", "This call needs the officer token.")
+        raise ApiError(403, "forbidden", "This call needs an officer credential.")
     if named and not caller.officer_id:
         raise ApiError(400, "missing_officer_id", "Name the acting officer in X-Officer-Id.")
     return caller

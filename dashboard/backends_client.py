@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+
+from ops import tokens
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +41,26 @@ class Result:
         return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
 
 
+def refused_department(result: Result) -> str | None:
+    """The department of a record the backends refused (403 ``wrong_department``)."""
+    details = result.data.get("details")
+    department = details.get("department") if isinstance(details, dict) else None
+    return str(department) if department else None
+
+
 def path(*parts: str) -> str:
     """``/a/b/c`` with every part URL-quoted (ids come from URLs and forms)."""
     return "/" + "/".join(quote(p, safe="") for p in parts)
 
 
 class BackendsClient:
+    """``officer_token``: the key the officer credentials are signed with
+    (``BACKENDS_OFFICER_TOKEN``, shared with the backends): each call as an officer
+    carries a short-lived credential naming the officer and their departments
+    (``ops.tokens``), so the backends act only in those departments. A call naming
+    neither an officer nor a citizen sends ``officer_token`` itself (the channel's
+    internal API, whose client shares this class)."""
+
     def __init__(
         self, base_url: str, officer_token: str, service_token: str, timeout: float
     ) -> None:
@@ -69,18 +86,21 @@ class BackendsClient:
         url_path: str,
         *,
         officer_id: str | None = None,
+        departments: Iterable[str] = (),
         citizen_id: str | None = None,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Result:
-        """One call as an officer (``officer_id``) or for a citizen (``citizen_id``)."""
+        """One call as an officer (``officer_id`` of ``departments``) or for a citizen
+        (``citizen_id``)."""
         if citizen_id is not None:
             headers = {"Authorization": f"Bearer {self._service_token}", "X-Citizen-Id": citizen_id}
+        elif officer_id:
+            credential = tokens.sign_officer(self._officer_token, officer_id, departments)
+            headers = {"Authorization": f"Bearer {credential}", "X-Officer-Id": officer_id}
         else:
             headers = {"Authorization": f"Bearer {self._officer_token}"}
-            if officer_id:
-                headers["X-Officer-Id"] = officer_id
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:

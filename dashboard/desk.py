@@ -18,7 +18,7 @@ from typing import Any
 from sanic import Request
 from sanic.response import HTTPResponse, raw, redirect
 
-from dashboard.backends_client import Result, path
+from dashboard.backends_client import Result, path, refused_department
 from dashboard.web import (
     PAGE_ROLES,
     CurrentUser,
@@ -77,6 +77,8 @@ async def visible_application(request: Request, user: CurrentUser, application_i
     """The application from the backend if ``user``'s departments include its service's
     department; 403 (audited) if not; the backend's failure as a page error."""
     result = await backends(request).get(path("edistrict", "applications", application_id))
+    if result.status == 403:  # the backends refuse another department's too
+        forbid(request, application_id, department=refused_department(result))
     if not result.ok:
         status = 404 if result.status == 404 else 502
         raise PageError(

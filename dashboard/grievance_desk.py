@@ -13,7 +13,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, redirect
 from sqlalchemy import select
 
-from dashboard.backends_client import Result, path
+from dashboard.backends_client import Result, path, refused_department
 from dashboard.db import User
 from dashboard.desk import inline_file, stored_file
 from dashboard.web import (
@@ -52,6 +52,8 @@ def _iso(value: datetime) -> str:
 
 async def visible_grievance(request: Request, user: CurrentUser, grievance_id: str) -> Result:
     result = await backends(request).get(path("grievances", grievance_id))
+    if result.status == 403:  # the backends refuse another department's too
+        forbid(request, grievance_id, department=refused_department(result))
     if not result.ok:
         status = 404 if result.status == 404 else 502
         raise PageError(

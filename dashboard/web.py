@@ -426,14 +426,24 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
 
 
 class OfficerBackends:
-    """The backends client acting as the signed-in user (``X-Officer-Id`` = username)."""
+    """The backends client acting as the signed-in user (officer id = username) in the
+    user's departments (:func:`departments_of`): the backends refuse the rest."""
 
-    def __init__(self, client: BackendsClient, officer_id: str) -> None:
+    def __init__(
+        self, client: BackendsClient, officer_id: str, departments: tuple[str, ...] = ()
+    ) -> None:
         self.client = client
         self.officer_id = officer_id
+        self.departments = departments
 
     async def get(self, url_path: str, params: dict[str, str] | None = None) -> Result:
-        return await self.client.request("GET", url_path, officer_id=self.officer_id, params=params)
+        return await self.client.request(
+            "GET",
+            url_path,
+            officer_id=self.officer_id,
+            departments=self.departments,
+            params=params,
+        )
 
     async def post(
         self, url_path: str, body: dict[str, Any], idempotency_key: str | None = None
@@ -442,6 +452,7 @@ class OfficerBackends:
             "POST",
             url_path,
             officer_id=self.officer_id,
+            departments=self.departments,
             body=body,
             idempotency_key=idempotency_key,
         )
@@ -449,4 +460,4 @@ class OfficerBackends:
 
 def backends(request: Request) -> OfficerBackends:
     user = require(request)
-    return OfficerBackends(context(request).backends, user.username)
+    return OfficerBackends(context(request).backends, user.username, departments_of(user))

@@ -54,6 +54,7 @@ SECRETS = (
     "PAYMENT_WEBHOOK_SECRET",
     "CERTIFICATE_SIGNING_KEY",
     "DASHBOARD_SECRET_KEY",
+    "ACTION_SERVER_TOKEN",
 )
 
 
@@ -91,9 +92,10 @@ def services() -> list[Service]:
         Service(
             "dashboard", [sys.executable, "-m", "dashboard"], f"{local}:{DASHBOARD_PORT}/health"
         ),
+        # the rasa-sdk server behind ACTION_SERVER_TOKEN, which Rasa sends (endpoints.yml)
         Service(
             "actions",
-            [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
+            [sys.executable, "-m", "ops.actions_server"],
             f"{local}:{ACTIONS_PORT}/health",
             "loading the actions",
         ),
@@ -126,6 +128,7 @@ def environment(secrets: dict[str, str]) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
         "BACKENDS_PORT": str(BACKENDS_PORT),
+        "ACTIONS_PORT": str(ACTIONS_PORT),
         "EMULATOR_PORT": str(EMULATOR_PORT),
         "DASHBOARD_PORT": str(DASHBOARD_PORT),
         "WEBHOOK_URL": f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook",

@@ -167,6 +167,9 @@ def production_env(postgres: Postgres, redis_url: str, **overrides: str) -> dict
         "TICKET_LOCK_LIFETIME": "360",
         "WHATSAPP_STUCK_AFTER_SECONDS": "420",
         "SANIC_WORKERS": "1",
+        # Rasa sends it to the action server (endpoints.prod.yml), which checks it when
+        # it is given the same value
+        "ACTION_SERVER_TOKEN": "test-action-server-token-0123456789",
         "WHATSAPP_DB_URL": "",
         "BACKENDS_DB_URL": "",
     }

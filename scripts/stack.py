@@ -43,6 +43,8 @@ from whatsapp_emulator.testing import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+# the throw-away action-server token of the test stack (Rasa sends it, the server checks)
+ACTION_SERVER_TOKEN = "test-action-server-token-0123456789"  # noqa: S105
 # DELHI_SEWA_MODEL: another trained model (e.g. one trained into a scratch folder)
 MODEL = Path(os.environ.get("DELHI_SEWA_MODEL") or ROOT / "models" / "delhi-sewa.tar.gz")
 
@@ -135,11 +137,10 @@ def running_stack(
             **wiring,
             "SANIC_HOST": "127.0.0.1",
             "ACTIONS_PORT": str(actions_port),
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
         }
-        actions_command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions"]
-        actions_command += ["--port", str(actions_port)]
-        if production:
-            actions_command = [sys.executable, "-m", "ops.actions_server"]
+        # the rasa-sdk server behind the action-server token, as `make run` starts it
+        actions_command = [sys.executable, "-m", "ops.actions_server"]
         stack.enter_context(
             child_process(
                 actions_command,
@@ -152,6 +153,7 @@ def running_stack(
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
             "  enable_selective_domain: true\n"
+            f"  headers:\n    Authorization: Bearer {ACTION_SERVER_TOKEN}\n"
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'tracker.db'}\n"
             f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'events.db'}\n"
         )
@@ -164,10 +166,12 @@ def running_stack(
             "WHATSAPP_DB_URL": f"sqlite:///{directory / 'whatsapp.db'}",
             "WHATSAPP_MEDIA_DIR": str(directory / "media"),
             "WHATSAPP_INTERNAL_TOKEN": INTERNAL_TOKEN,
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
         }
         if production:
             endpoints = ROOT / "endpoints.prod.yml"
             rasa_env.update(production)
+            rasa_env["ACTION_SERVER_TOKEN"] = ACTION_SERVER_TOKEN
             rasa_env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
         rasa_pids = []
         ready: list[tuple[str, subprocess.Popen, Path]] = []
@@ -204,6 +208,7 @@ def running_stack(
             rest_endpoints.write_text(
                 f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
                 "  enable_selective_domain: true\n"
+                f"  headers:\n    Authorization: Bearer {ACTION_SERVER_TOKEN}\n"
                 f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
                 f"  db: {directory / 'tracker-rest.db'}\n"
             )
