@@ -228,3 +228,23 @@ def test_the_adapter_refuses_bad_answers(razorpay: FakeRazorpay) -> None:
         )
     with pytest.raises(GatewayError, match="400"):
         good.order_payments(None, "order_doesnotexist000", datetime.now())
+
+
+def test_the_deployment_files_select_razorpay_in_the_production_profile() -> None:
+    import yaml
+
+    example = dict(
+        line.split("#")[0].strip().split("=", 1)
+        for line in (ROOT / "deploy" / "env.example").read_text().splitlines()
+        if re.match(r"^[A-Z_]+=", line)
+    )
+    assert example["DELHI_SEWA_PROFILE"] == "production"
+    assert example["PAYMENT_GATEWAY"] == "razorpay"
+    assert {"RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "PAYMENT_WEBHOOK_SECRET"} <= set(example)
+    k8s = ROOT / "deploy" / "k8s"
+    config = yaml.safe_load((k8s / "config.yaml").read_text())["data"]
+    assert (config["DELHI_SEWA_PROFILE"], config["PAYMENT_GATEWAY"]) == ("production", "razorpay")
+    backends = yaml.safe_load((k8s / "backends.yaml").read_text().split("\n---\n")[0])
+    [container] = backends["spec"]["template"]["spec"]["containers"]
+    refs = {e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})}
+    assert {"RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "PAYMENT_WEBHOOK_SECRET"} <= refs
