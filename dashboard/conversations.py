@@ -13,8 +13,13 @@
   (``dashboard/handoffs.py``) gets Release there too.
 
 Page views and every action are audited (``conversation.*``); streams are the live part
-of an audited page and are not audited again. A stream ends after ``STREAM_SECONDS``
-and the browser reconnects, so an expired or disabled session stops receiving data.
+of an audited page and are not audited again. While it runs a stream re-checks, at
+least every ``RECHECK_SECONDS``, that the session is still valid and the account
+enabled (role and departments as they are now), and a conversation stream that the
+conversation is still visible to the officer (handed to another department, the
+handoff taken by someone else): if not it sends ``event: gone`` and ends, and the page
+reloads into the refusal. It also ends after ``STREAM_SECONDS`` and the browser
+reconnects.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from urllib.parse import quote
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
+from dashboard import auth
 from dashboard.channel_client import ChannelClient, Officer
 from dashboard.feed import Conversation, Feed, Message, visible_to
 from dashboard.web import (
@@ -38,6 +44,7 @@ from dashboard.web import (
     PageError,
     audit,
     context,
+    current_user,
     departments_of,
     forbid,
     form,
@@ -54,6 +61,8 @@ from service_catalogue import pick
 
 ROLES = PAGE_ROLES["conversations"]
 STREAM_SECONDS = 300.0
+#: A stream re-reads the session and account at least this often.
+RECHECK_SECONDS = 5.0
 #: A stream sends the current state at least this often (waiting times move on).
 HEARTBEAT_SECONDS = 5.0
 MAX_REPLY = 4096  # WhatsApp's text body limit
@@ -158,18 +167,43 @@ def _rows(request: Request, feed: Feed, conversations: list[Conversation]) -> li
 # --------------------------------------------------------------------------- streams
 
 
+class Gone(Exception):
+    """The stream's user may no longer see what it shows."""
+
+
+def _signed_in_user(request: Request) -> CurrentUser | None:
+    """The session's user as the database says now (None: session ended, account
+    disabled); role and departments re-read."""
+    auth.load_session(request)
+    return current_user(request)
+
+
 async def _stream(request: Request, produce: Any) -> None:
-    """Server-sent events: ``produce()`` -> (event name, data) or None, sent on every
-    feed change and at least every ``HEARTBEAT_SECONDS``, for ``STREAM_SECONDS``."""
+    """Server-sent events: ``produce(user)`` -> (event name, data) or None, sent on every
+    feed change and at least every ``HEARTBEAT_SECONDS``, for ``STREAM_SECONDS``;
+    ``produce`` raises :class:`Gone` when ``user`` may no longer see it. ``user`` is
+    re-read at least every ``RECHECK_SECONDS``."""
     feed = live(request).feed
+    user = require(request, *ROLES)
     response = await request.respond(
         content_type="text/event-stream; charset=utf-8",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
     await response.send("retry: 1000\n\n")
-    deadline = time.monotonic() + STREAM_SECONDS
+    now = time.monotonic()
+    deadline, recheck = now + STREAM_SECONDS, now + RECHECK_SECONDS
     while time.monotonic() < deadline:
-        item = await produce()
+        try:
+            if time.monotonic() >= recheck:
+                recheck = time.monotonic() + RECHECK_SECONDS
+                found = _signed_in_user(request)
+                if found is None or found.role not in ROLES:
+                    raise Gone
+                user = found
+            item = await produce(user)
+        except Gone:
+            await response.send("event: gone\ndata: {}\n\n")
+            break
         if item is not None:
             name, data = item
             payload = json.dumps(data, ensure_ascii=False)
@@ -179,10 +213,10 @@ async def _stream(request: Request, produce: Any) -> None:
 
 
 async def list_stream(request: Request) -> None:
-    user = require(request, *ROLES)
+    require(request, *ROLES)
     feed = await current_feed(request)
 
-    async def produce() -> tuple[str, Any]:
+    async def produce(user: CurrentUser) -> tuple[str, Any]:
         rows = _rows(request, feed, _visible(user, feed))
         return "conversations", {"now": feed.clock(), "rows": rows}
 
@@ -196,9 +230,13 @@ async def conversation_stream(request: Request, wa_id: str) -> None:
     after = query(request, "after")
     sent = int(after) if after.isdigit() else 0
 
-    async def produce() -> tuple[str, Any]:
+    async def produce(user: CurrentUser) -> tuple[str, Any]:
         nonlocal sent, conversation
         conversation = feed.conversations.get(wa_id, conversation)
+        if not visible_to(
+            conversation, feed.catalogue, user.role, departments_of(user), user.username
+        ):
+            raise Gone
         new = [shown(request, m) for m in conversation.messages if m.id > sent]
         if new:
             sent = new[-1]["id"]

@@ -59,6 +59,12 @@
       handle(JSON.parse(event.data));
     });
     source.onerror = function () { state(text("reconnecting")); };
+    // No longer yours (handed to another department, account disabled, signed out):
+    // the page reloads into the refusal instead of showing a frozen conversation.
+    source.addEventListener("gone", function () {
+      source.close();
+      window.location.reload();
+    });
     return source;
   }
 
