@@ -11,6 +11,15 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 
 PY_PACKAGES := actions backends connectors dashboard indic_nlu service_catalogue whatsapp_emulator bench tests scripts ops privacy
+# `rasa` without its warnings about responses the actions send (scripts/rasa_cli.py)
+RASA := $(BIN)/python -m scripts.rasa_cli
+
+# One stage of `make run` / `make test`: what it does and roughly how long it takes, then
+# how long it took. $(call stage,<what>,<roughly how long>,<command>): no commas inside.
+define stage
+@printf '\n==> %s (%s)\n' "$(1)" "$(2)"; start=$$(date +%s); $(3); status=$$?; \
+printf '    took %s s\n' "$$(( $$(date +%s) - start ))"; exit $$status
+endef
 
 .PHONY: help venv train run test lint types validate unit stories bench-nlu bench-load bench-load-prod test-prod clean
 
@@ -26,37 +35,38 @@ help:
 	@echo "make test-prod  production-profile tests only (PostgreSQL, Redis, 2 workers)"
 
 venv:
-	@scripts/bootstrap.sh
+	$(call stage,Python environment: .venv from constraints.txt,about 2 minutes the first time; then a second,scripts/bootstrap.sh)
 
 # `rasa train` fingerprints data, config and domain (and the service catalogue, through
 # the entity extractor) and only retrains what changed.
 train: venv
-	$(BIN)/python -m dashboard.nlu_export check data
-	$(BIN)/rasa train --fixed-model-name delhi-sewa --out models --quiet
+	$(call stage,Checking the NLU training data,a few seconds,$(BIN)/python -m dashboard.nlu_export check data)
+	$(call stage,Model: validating the data and retraining only what changed,about 30 s if nothing changed; 1-3 minutes to retrain,$(RASA) train --fixed-model-name delhi-sewa --out models --quiet)
 
 # the backends draw certificates with Debian's Noto fonts (scripts/system_packages.sh)
 run: train
-	scripts/system_packages.sh --runtime
-	$(BIN)/python -m scripts.run
+	$(call stage,System fonts for the certificates,seconds; a minute if apt-get installs them,scripts/system_packages.sh --runtime)
+	$(call stage,Starting the assistant: five processes,about a minute until Ready,$(BIN)/python -m scripts.run)
 
 lint: venv
-	$(BIN)/ruff check $(PY_PACKAGES)
-	$(BIN)/ruff format --check $(PY_PACKAGES)
+	$(call stage,Lint: ruff check,a few seconds,$(BIN)/ruff check $(PY_PACKAGES))
+	$(call stage,Format: ruff format --check,a few seconds,$(BIN)/ruff format --check $(PY_PACKAGES))
 
 types: venv
-	$(BIN)/mypy
+	$(call stage,Types: mypy,about a minute; seconds when cached,$(BIN)/mypy)
 
 validate: venv
-	$(BIN)/python -m dashboard.nlu_export check data
-	$(BIN)/rasa data validate --fail-on-warnings --quiet
+	$(call stage,Checking the NLU training data,a few seconds,$(BIN)/python -m dashboard.nlu_export check data)
+	$(call stage,Validating the domain and training data: rasa data validate,about 30 s,$(RASA) data validate --fail-on-warnings --quiet)
 
 unit: train
-	$(BIN)/python -m scripts.browser
-	scripts/system_packages.sh
-	$(BIN)/pytest -q --durations=15 -m "not soak"
+	$(call stage,Browser for the dashboard tests: chromium,seconds; a few minutes if apt-get installs it,$(BIN)/python -m scripts.browser)
+	$(call stage,System packages: fonts and PDF tools,seconds; a minute if apt-get installs them,scripts/system_packages.sh)
+	$(call stage,pytest: every test but the soak (15 slowest listed at the end),about 10 minutes,$(BIN)/pytest -q --durations=15 -m "not soak")
 
 # --quiet hides Rasa's figures: bench.test_report prints a short summary (pass or fail)
 stories: train
+	@printf '\n==> %s\n' "Conversation stories: rasa test core (about 2 minutes)"
 	@rm -f results/stories/story_report.json results/stories/failed_test_stories.yml
 	$(BIN)/rasa test core --stories tests/stories --model $(MODEL) \
 	  --fail-on-prediction-errors --out results/stories --quiet; \
