@@ -23,6 +23,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "bench" / "heldout"
 LANGUAGES = ("hi", "en", "hinglish")
@@ -106,14 +108,15 @@ class Prediction:
     fallback: bool  # FallbackClassifier said "not sure": the citizen is asked to clarify
 
 
-def predict(model: Path, texts: list[str]) -> list[Prediction]:
+def predict(model: Path, texts: list[str], label: str = "parsing") -> list[Prediction]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
 
     async def parse_all() -> list[Prediction]:
         out = []
-        for text in texts:
+        # a progress bar on a terminal only (disable=None), on stderr: stdout is the report
+        for text in tqdm(texts, desc=label, unit="sentence", leave=False, disable=None):
             parsed = await agent.parse_message(text)
             services = {
                 str(e.get("value"))
@@ -190,11 +193,11 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, TrainRun] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, config in pipelines.items():
-            print(f"training {name} ...", flush=True)
+            print(f"training {name} (about a minute) ...", flush=True)
             runs[name] = run = train(config, ROOT / "data" / "nlu", Path(tmp), name)
             results[name] = {}
             for lang, examples in heldout.items():
-                predictions = predict(run.model, [e.text for e in examples])
+                predictions = predict(run.model, [e.text for e in examples], f"{name} {lang}")
                 results[name][lang] = score(examples, predictions)
         top: dict[str, tuple[TrainRun, dict[str, float]]] = {}
         if args.hinglish_top:
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, config in pipelines.items():
                 print(f"training {name} on Hinglish-TOP ...", flush=True)
                 run = train(config, top_train, Path(tmp), f"{name}-top")
-                predictions = predict(run.model, [e.text for e in top_validation])
+                predictions = predict(run.model, [e.text for e in top_validation], f"{name} TOP")
                 top[name] = (run, score(top_validation, predictions))
 
     print()

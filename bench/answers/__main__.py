@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from tqdm import tqdm
 
 from actions import generative
 from actions.answers import ActionAnswerQuestion
@@ -114,14 +115,15 @@ ANSWERERS = {
 }
 
 
-def evaluate(questions: list[dict[str, Any]], show: bool) -> dict[str, Any]:
+def evaluate(questions: list[dict[str, Any]], show: bool, label: str = "answers") -> dict[str, Any]:
     """Every question through the action; the figures of one answerer."""
     texts = responses()
     known = knowledge_numbers()
     services = load_catalogue().services
     facts_total = facts_found = wrong = idk_total = idk_right = 0
     latencies: list[float] = []
-    for question in questions:
+    # a progress bar on a terminal only (disable=None), on stderr: stdout is the table
+    for question in tqdm(questions, desc=label, unit="question", leave=False, disable=None):
         reply, sent, elapsed = asyncio.run(answer(question, texts))
         latencies.append(elapsed)
         said_unknown = UNKNOWN in sent
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             server, _ = stand_in.start(model)
             os.environ["LLM_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
         try:
-            r = evaluate(questions, args.show and model is None)
+            r = evaluate(questions, args.show and model is None, label)
         finally:
             os.environ.pop("LLM_URL", None)
             if server is not None:
