@@ -121,6 +121,8 @@ erasures = sa.Table(
 )
 
 ERASED = "erased"
+#: An issued button id works this long; a tap on an older one is answered, not obeyed.
+BUTTON_TTL_SECONDS = 7 * 24 * 3600
 
 
 class ChannelStore:
@@ -324,11 +326,18 @@ class ChannelStore:
 
     def payload_for(self, wa_id: str, token: str) -> str | None:
         """The payload behind a tapped button, only if the bot issued it to this citizen."""
+        found = self.issued_payload(wa_id, token)
+        return found[0] if found else None
+
+    def issued_payload(self, wa_id: str, token: str) -> tuple[str, float] | None:
+        """(payload, when it was issued) of a button the bot issued to this citizen."""
         with self.engine.connect() as connection:
             row = connection.execute(
-                sa.select(issued.c.payload).where(issued.c.id == token, issued.c.wa_id == wa_id)
+                sa.select(issued.c.payload, issued.c.created_at).where(
+                    issued.c.id == token, issued.c.wa_id == wa_id
+                )
             ).first()
-        return str(row[0]) if row else None
+        return (str(row[0]), float(row[1])) if row else None
 
     # --- delivery statuses -----------------------------------------------------------
 

@@ -63,7 +63,7 @@ import ops
 from connectors import asr, conversation, faults, media, rasa_speedups
 from connectors.asr import AsrSettings
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
-from connectors.store import ChannelStore, dumps
+from connectors.store import BUTTON_TTL_SECONDS, ChannelStore, dumps
 from connectors.whatsapp_format import (
     PAGE_PREFIX,
     STATUS_ORDER,
@@ -481,9 +481,16 @@ class WhatsAppInput(InputChannel):
             return "/stale_message"
         kind = message.get("kind")
         if kind == "reply":
-            payload = self.store.payload_for(wa_id, message.get("reply_id") or "")
-            if payload is None:  # not a button we issued to this citizen: plain text
+            found = self.store.issued_payload(wa_id, message.get("reply_id") or "")
+            if found is None:  # not a button we issued to this citizen: plain text
                 return str(message.get("text") or "")
+            payload, issued_at = found
+            # when the citizen tapped (WhatsApp's timestamp), or now if that is later
+            tapped_at = max(self.settings.clock(), float(message.get("timestamp") or 0))
+            if tapped_at - issued_at > BUTTON_TTL_SECONDS:  # an old message's button
+                language = await self._language(wa_id)
+                await self._say(number, wa_id, message_id, "utter_button_expired", language)
+                return None
             if payload.startswith(PAGE_PREFIX):
                 await self._next_page(number, wa_id, payload[len(PAGE_PREFIX) :], message_id)
                 return None
