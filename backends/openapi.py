@@ -870,6 +870,27 @@ _PATHS: dict[str, Any] = {
             tags=["broadcasts"],
         ),
     },
+    "/broadcasts/preview": {
+        "post": _op(
+            "Audience preview, nothing sent: how many would receive it, how many it concerns "
+            "but would not reach (excluded.opted_out: said STOP; excluded.other_district), "
+            "and the exact message in hi and en (the template's wording around the text)",
+            {"200": _json({"type": "object"}, "preview"), **_errors(400, 401, 403)},
+            body=_body({"type": "object"}),
+            security=_TOKEN,
+            tags=["broadcasts"],
+        )
+    },
+    "/broadcasts/{broadcast_id}/statuses": {
+        "post": _op(
+            "Pull the WhatsApp statuses of this broadcast's messages from the channel now "
+            "(instead of waiting for the periodic sync); answers the report",
+            {"200": _json(_ref("Broadcast"), "report"), **_errors(401, 403, 404)},
+            params=[_path_param("broadcast_id")],
+            security=_TOKEN,
+            tags=["broadcasts"],
+        )
+    },
     "/broadcasts/{broadcast_id}": {
         "get": _op(
             "Report: audience, sent, delivered, read, failed, opted_out, pending",
