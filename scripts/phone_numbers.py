@@ -7,10 +7,12 @@ name (``100001:+911140001000:Delhi Sewa,100002:+911140002000:Transport Departmen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
+from connectors import phone_numbers
 from service_catalogue import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,16 +20,21 @@ CHANNEL = "connectors.whatsapp.WhatsAppInput"
 
 
 def configured_numbers(credentials: Path = ROOT / "credentials.yml") -> dict[str, str]:
-    """phone_number_id -> department id ("" for the main number)."""
+    """phone_number_id -> department id ("" for the main number), as the channel reads
+    them (``connectors.phone_numbers.configured``: credentials.yml and
+    ``WHATSAPP_PHONE_NUMBERS``)."""
     data = yaml.safe_load(credentials.read_text(encoding="utf-8"))
-    numbers = (data.get(CHANNEL) or {}).get("phone_numbers") or {}
-    return {str(k): str(v or "") for k, v in numbers.items()}
+    return phone_numbers.configured(data.get(CHANNEL) or {})
 
 
-def emulator_phone_numbers(credentials: Path = ROOT / "credentials.yml") -> str:
+def emulator_phone_numbers(
+    credentials: Path = ROOT / "credentials.yml", numbers: Mapping[str, str] | None = None
+) -> str:
+    """``numbers`` (default: the channel's, :func:`configured_numbers`) as ``PHONE_NUMBERS``."""
     departments = load().departments
     items = []
-    for number_id, department in configured_numbers(credentials).items():
+    chosen = configured_numbers(credentials) if numbers is None else numbers
+    for number_id, department in chosen.items():
         label = departments[department].title("en").replace(",", "") if department else "Delhi Sewa"
         display = f"+9111400{int(number_id) % 100:02d}000"
         items.append(f"{number_id}:{display}:{label}")
