@@ -60,7 +60,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import ops
-from connectors import asr, conversation, faults, media, phone_numbers, rasa_speedups
+from connectors import asr, conversation, faults, media, rasa_speedups
 from connectors.asr import AsrSettings
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import BUTTON_TTL_SECONDS, ChannelStore, dumps
@@ -141,9 +141,13 @@ class Settings:
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any]) -> Settings:
-        # credentials.yml's (the emulator's) and WHATSAPP_PHONE_NUMBERS; in production
-        # WHATSAPP_PHONE_NUMBERS only (connectors/phone_numbers.py)
-        numbers = phone_numbers.configured(credentials)
+        numbers = {
+            str(k): str(v or "") for k, v in (credentials.get("phone_numbers") or {}).items()
+        }
+        for item in os.environ.get("WHATSAPP_PHONE_NUMBERS", "").split(","):
+            if ":" in item:
+                number_id, department = item.split(":", 1)
+                numbers[number_id.strip()] = department.strip()
         return cls(
             app_secret=_env("WHATSAPP_APP_SECRET"),
             verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
@@ -213,10 +217,7 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = Settings.from_credentials(credentials or {})
-        # production: refuse to start unless every number is real and ours
-        phone_numbers.check_production(settings.numbers, settings.graph_url, settings.access_token)
-        return cls(settings)
+        return cls(Settings.from_credentials(credentials or {}))
 
     def __init__(self, settings: Settings, templates: Templates | None = None) -> None:
         self.settings = settings
@@ -495,8 +496,8 @@ class WhatsAppInput(InputChannel):
                 return None
             if payload.startswith(HEARD_PREFIX):  # "yes, that's right": as if typed
                 return payload[len(HEARD_PREFIX) :]
-            if payload == SAY_AGAIN:
-                language = await self._language(wa_id)
+            if payload.startswith(SAY_AGAIN):  # the language "I heard" was shown in
+                language = await self._language(wa_id, default=payload[len(SAY_AGAIN) + 1 :])
                 await self._say(number, wa_id, message_id, "utter_voice_say_again", language)
                 return None
             if payload.startswith("/"):
@@ -580,6 +581,7 @@ class WhatsAppInput(InputChannel):
 
     async def _language(self, wa_id: str, default: str = conversation.DEFAULT_LANGUAGE) -> str:
         """The citizen's language (the ``language`` slot), ``default`` if not known yet."""
+        default = default if default in ("hi", "en") else conversation.DEFAULT_LANGUAGE
         if self.agent is None:
             return default
         tracker = await self.agent.tracker_store.retrieve(wa_id)
@@ -596,7 +598,8 @@ class WhatsAppInput(InputChannel):
         transcript: str = "",
     ) -> None:
         """Sends one of the domain's responses (its ``language`` variation) as the reply to
-        ``message_id``; its ``__heard__`` button carries ``transcript``."""
+        ``message_id``; its ``__heard__`` button carries ``transcript``, its "say it
+        again" button the language it was shown in (for a citizen new to the assistant)."""
         domain = getattr(self.agent, "domain", None)
         if domain is None or response_name not in domain.responses:  # a model older than them
             domain = _domain()
@@ -606,8 +609,9 @@ class WhatsAppInput(InputChannel):
         if rendered is None:
             logger.error("whatsapp.response.missing name=%s", response_name)
             return
+        carried = {"__heard__": HEARD_PREFIX + transcript, SAY_AGAIN: f"{SAY_AGAIN}:{language}"}
         buttons = [
-            {**b, "payload": HEARD_PREFIX + transcript} if b.get("payload") == "__heard__" else b
+            {**b, "payload": carried.get(b.get("payload"), b.get("payload"))}
             for b in rendered.get("buttons") or []
         ]
         reply: dict[str, Any] = {"text": rendered.get("text") or ""}

@@ -132,8 +132,8 @@ async def test_an_english_note_is_shown_back_in_english_and_can_be_said_again(
     again = reply["buttons"]["Say it again"]
     await post(heard, envelope([tap(again, "Say it again", "wamid.e2")]), rasa)
     await settle(heard)
-    # no agent here: the language is not known, so the default (Hindi) prompt comes
-    assert "वॉइस नोट फिर से भेजें" in shown(heard)[-1]["text"]
+    # a citizen new to the assistant: the prompt is in the language "I heard" was in
+    assert "please send your voice note again, or type" in shown(heard)[-1]["text"]
     assert rasa.turns == []
 
 

@@ -155,6 +155,12 @@ class Citizen:
             message["filename"] = name
         return self._send(message)
 
+    def speaks(self, voice_note: bytes) -> list[Reply]:
+        """Sends a voice note (OGG/Opus bytes, e.g. ``tests.support.voice.voice_note``) as
+        WhatsApp does: an ``audio`` message with ``voice: true``."""
+        media = self.system.emulator.upload(voice_note, "voice.ogg", "audio/ogg")
+        return self._send({"type": "audio", "media_id": media["media_id"], "voice": True})
+
     def sends(self, **message: Any) -> list[Reply]:
         """Any other message the simulator can send: sticker, location, audio, reaction."""
         if message.get("type") in ("sticker", "audio") and "media_id" not in message:
