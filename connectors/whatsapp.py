@@ -60,7 +60,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import ops
-from connectors import asr, conversation, faults, media, rasa_speedups
+from connectors import asr, conversation, faults, media, phone_numbers, rasa_speedups
 from connectors.asr import AsrSettings
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import BUTTON_TTL_SECONDS, ChannelStore, dumps
@@ -141,13 +141,9 @@ class Settings:
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any]) -> Settings:
-        numbers = {
-            str(k): str(v or "") for k, v in (credentials.get("phone_numbers") or {}).items()
-        }
-        for item in os.environ.get("WHATSAPP_PHONE_NUMBERS", "").split(","):
-            if ":" in item:
-                number_id, department = item.split(":", 1)
-                numbers[number_id.strip()] = department.strip()
+        # credentials.yml's (the emulator's) and WHATSAPP_PHONE_NUMBERS; in production
+        # WHATSAPP_PHONE_NUMBERS only (connectors/phone_numbers.py)
+        numbers = phone_numbers.configured(credentials)
         return cls(
             app_secret=_env("WHATSAPP_APP_SECRET"),
             verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
@@ -217,7 +213,10 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls(Settings.from_credentials(credentials or {}))
+        settings = Settings.from_credentials(credentials or {})
+        # production: refuse to start unless every number is real and ours
+        phone_numbers.check_production(settings.numbers, settings.graph_url, settings.access_token)
+        return cls(settings)
 
     def __init__(self, settings: Settings, templates: Templates | None = None) -> None:
         self.settings = settings
