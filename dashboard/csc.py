@@ -279,8 +279,8 @@ async def submit_filing(request: Request) -> HTTPResponse:
             await send_receipt(request, application_id, taken)
     if confirmation == "counter":
         language_code = "en" if form(request, "language") == "en" else "hi"
-        await send_code(request, application_id, wa_id, service, language_code, first=True)
-        return redirect(f"/csc/filings/{application_id}?filed=1")
+        sent = await send_code(request, application_id, wa_id, service, language_code, first=True)
+        return redirect(f"/csc/filings/{application_id}?flash={sent}")
     return redirect(f"/csc/filings?filed={application_id}")
 
 
