@@ -150,6 +150,13 @@ def answers(url: str) -> bool:
         return False
 
 
+def ended(code: int) -> str:
+    """How a process ended, from its return code (negative: the signal that killed it)."""
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
 class Supervisor:
     """Starts the services, says when each is ready (or why not), stops them all."""
 
@@ -237,7 +244,7 @@ class Supervisor:
             for name, service in list(waiting.items()):
                 code = self.processes[name].poll()
                 if code is not None:
-                    return self.failure(name, f"exited with status {code} while {service.starting}")
+                    return self.failure(name, f"{ended(code)} while {service.starting}")
                 if self.check(service.health):
                     del waiting[name]
                     self.say(f"✓ {name} is up ({self.clock() - started:.0f} s)")
@@ -263,7 +270,7 @@ class Supervisor:
             for name, process in self.processes.items():
                 code = process.poll()
                 if code is not None:
-                    return self.failure(name, f"stopped unexpectedly (exit status {code})")
+                    return self.failure(name, f"stopped unexpectedly ({ended(code)})")
             stopping.wait(0.5)
         return None
 

@@ -114,6 +114,17 @@ def test_a_service_dying_after_ready_stops_everything_with_status_1(tmp_path, ca
     assert run(supervisor, threading.Event(), lambda: readies.append(1)) == 1
     assert readies == [1]
     err = capsys.readouterr().err
-    assert "rasa stopped unexpectedly (exit status 137)" in err
+    assert "rasa stopped unexpectedly (exited with status 137)" in err
     assert "Killed" in err and "rasa.log" in err
     assert supervisor.processes["backends"].poll() is not None
+
+
+def test_a_killed_service_is_named_with_the_signal(tmp_path, capsys):
+    killed = (
+        "import os, signal\nready.touch()\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    supervisor, _ = supervise(
+        tmp_path, [service(tmp_path, "backends", UP), service(tmp_path, "rasa", killed)]
+    )
+    assert run(supervisor, threading.Event(), lambda: None) == 1
+    assert "rasa stopped unexpectedly (was killed by SIGKILL)" in capsys.readouterr().err
