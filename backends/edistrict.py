@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import logging
 import re
-import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from sanic.response import json as json_response
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from backends import certificates, notifications
+from backends import certificates, csc_codes, notifications
 from backends.db import (
     Application,
     Document,
@@ -293,7 +292,8 @@ def _ask_confirmation(
         app.confirmation_attempts = 0
         set_status(session, ctx, app, AWAITING, "csc", now)
         return
-    code = f"{secrets.randbelow(10**6):06d}"
+    # the notification holds a reference, never the code (backends/csc_codes.py)
+    code, reference = csc_codes.new_code(ctx.settings.signing_key, app.id)
     app.confirmation_hash = _code_hash(ctx, app.id, code)
     app.confirmation_attempts = 0
     set_status(session, ctx, app, AWAITING, "csc", now)
@@ -305,7 +305,7 @@ def _ask_confirmation(
         citizen_id=app.citizen_id,
         purpose="csc",
         template="csc_confirmation",
-        parameters={"service": service.title(language), "centre": str(centre), "code": code},
+        parameters={"service": service.title(language), "centre": str(centre), "code": reference},
         language=language,
         department=service.department,
         subject_id=app.id,

@@ -38,6 +38,7 @@ from sanic.response import json as json_response
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from backends import csc_codes
 from backends.citizens import preference_now
 from backends.db import Database, Notification, Preference, clock, iso
 from backends.web import ApiError, Context, context, officer
@@ -369,6 +370,12 @@ class Sender:
             self.record(row, status=refusal, error="preference")
             log.info("notification %s: %s by the citizen's preferences", row.id, refusal)
             return
+        sent_parameters = row.parameters
+        if row.template == "csc_confirmation" and row.parameters and row.subject_id:
+            # the code itself exists only in this request (backends/csc_codes.py)
+            key = self.ctx.settings.signing_key
+            code = csc_codes.reveal(key, row.subject_id, row.parameters[-1])
+            sent_parameters = [*row.parameters[:-1], code]
         body = {
             "key": f"ntf-{row.id}",
             "to": row.citizen_id,
@@ -376,7 +383,7 @@ class Sender:
             "purpose": row.purpose,
             "template": row.template,
             "language": row.language,
-            "parameters": row.parameters,
+            "parameters": sent_parameters,
         }
         try:
             status, answer = await self.channel.post("/notify", body)

@@ -3,6 +3,8 @@ channel (backends/testing.py FakeChannel) that records what the citizen would ge
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -523,6 +525,44 @@ def test_csc_filing_goes_ahead_once_the_citizen_confirms_the_code(
     )
     (row,) = notifications(backend, subject_id=app_id, purpose="csc")
     assert row["status"] == "sent" and code not in row["parameters"]
+
+
+def test_the_csc_code_is_never_stored_in_the_notification_yet_reaches_the_citizen(
+    backend: Backend, channel: FakeChannel
+) -> None:
+    """Item 10 of issue 13: while the message waits (the channel is down) and after it is
+    sent, the notification row holds no code; the citizen still gets a code that works."""
+    citizen = new_citizen()
+    channel.down = True
+    try:
+        before = channel.attempts
+        app_id = csc_application(backend, citizen)
+        assert wait_for(lambda: channel.attempts >= before + 1)
+        (waiting,) = notifications(backend, subject_id=app_id, purpose="csc")
+        assert waiting["status"] == "pending"
+        stored = stored_parameters(backend, app_id)
+        assert not [p for p in stored if re.fullmatch(r"\d{6}", str(p))], stored
+    finally:
+        channel.down = False
+    code = code_sent_to(channel, citizen)
+    assert code not in json.dumps(stored_parameters(backend, app_id))
+    assert confirm(backend, citizen, app_id, code).status_code == 200
+
+
+def stored_parameters(backend: Backend, app_id: str) -> list[Any]:
+    db = Database(backend.db_url)
+    try:
+        return db.run(
+            lambda s: list(
+                s.execute(
+                    select(Notification.parameters).where(
+                        Notification.subject_id == app_id, Notification.purpose == "csc"
+                    )
+                ).scalar_one()
+            )
+        )
+    finally:
+        db.dispose()
 
 
 def test_csc_filing_locked_after_five_wrong_codes_or_declined(
