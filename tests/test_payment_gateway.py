@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,13 @@ import requests
 from backends.config import ROOT, ConfigError, from_env
 from backends.gateway import GatewayError, Razorpay
 from backends.testing import WEBHOOK_SECRET, Backend, environment_for, running_backend
-from tests.support.fake_razorpay import KEY_ID, KEY_SECRET, FakeRazorpay, running_razorpay
+from tests.support.fake_razorpay import (
+    KEY_ID,
+    KEY_SECRET,
+    FakeRazorpay,
+    running_razorpay,
+    sign,
+)
 from tests.test_backends_payments import (
     FEE,
     application,
@@ -164,22 +171,38 @@ def test_a_citizen_pays_on_razorpay_and_forgeries_pay_nothing(
     assert KEY_SECRET not in page.text
     assert f"form-action {razorpay.url}" in page.headers["Content-Security-Policy"]
 
-    status, back = razorpay.checkout(fields)  # the citizen pays on Razorpay
-    assert status == 200, back
-
-    # Forgeries: a webhook signed with another secret, a callback with a made-up signature.
-    [(captured, signature), (order_paid, _)] = razorpay.webhooks(
-        razorpay.payments[created["order_id"]][0]
-    )
+    # Forgeries, before anyone paid: a webhook "order.paid" signed with a guessed or
+    # another secret, a signed body altered, a return with a made-up signature.
+    made_up = {
+        "id": "pay_madeup00000001",
+        "entity": "payment",
+        "amount": FEE * 100,
+        "currency": "INR",
+        "status": "captured",
+        "order_id": created["order_id"],
+        "method": "upi",
+    }
+    [(captured, signature), (order_paid, _)] = razorpay.webhooks(made_up)
     bad = webhook(backend, order_paid, "0" * 64)
     assert bad.status_code == 401 and bad.json()["error"] == "bad_signature"
+    assert (
+        webhook(backend, order_paid, sign("another-webhook-secret", order_paid)).status_code == 401
+    )
     tampered = webhook(backend, captured.replace(b'"upi"', b'"card"'), signature)
     assert tampered.status_code == 401
-    fake_return = {**back, "razorpay_signature": "f" * 64}
-    refused = requests.post(back["callback_url"], data=fake_return, timeout=10)
+    fake_return = {
+        "razorpay_order_id": created["order_id"],
+        "razorpay_payment_id": made_up["id"],
+        "razorpay_signature": "f" * 64,
+    }
+    refused = requests.post(f"{backend.url}/payments/callback", data=fake_return, timeout=10)
     assert refused.status_code == 401
     assert order_status(backend, citizen, created["order_id"])["status"] == "created"
     assert application(backend, citizen, app_id)["paid"] is False
+
+    status, back = razorpay.checkout(fields)  # the citizen pays on Razorpay
+    assert status == 200, back
+    [(captured, signature), _] = razorpay.webhooks(razorpay.payments[created["order_id"]][0])
 
     # The genuine return: the status API is asked, and the fee is paid.
     returned = requests.post(back["callback_url"], data=back, timeout=10)
@@ -213,6 +236,22 @@ def test_the_reconciler_asks_razorpay_when_no_webhook_comes(
     assert application(backend, citizen, failed_app)["status"] == "payment_pending"
     polled = [r for r in razorpay.requests if r[1].endswith("/payments") and r[0] == "GET"]
     assert any(paid["order_id"] in path for _, path, _ in polled)
+
+
+def test_an_abandoned_order_is_asked_about_less_and_less(
+    backend: Backend, razorpay: FakeRazorpay
+) -> None:
+    citizen = new_citizen()
+    app_id = pending_application(backend, citizen)["application_id"]
+    abandoned = order(backend, citizen, app_id, "abandoned").json()["order_id"]
+
+    def polls() -> int:
+        return sum(1 for m, path, _ in razorpay.requests if m == "GET" and abandoned in path)
+
+    time.sleep(6)  # PAYMENT_PENDING_SECONDS=1, a reconciler round every 0.2 s
+    # asked after about 1, 2 and 4 s; every round would have been about 25 calls
+    assert 2 <= polls() <= 4, polls()
+    assert order_status(backend, citizen, abandoned)["status"] == "created"
 
 
 def test_the_adapter_refuses_bad_answers(razorpay: FakeRazorpay) -> None:
