@@ -1,6 +1,8 @@
 """The optional generative layer (actions/generative.py) against local stand-ins that
 speak the OpenAI chat-completions API: an honest one, one that makes a fee up (refused),
-a slow one (timeout) and a broken one; the citizen then gets the retrieval's answer."""
+a slow one (timeout) and a broken one; the citizen then gets the retrieval's answer.
+The grounding check also reads numbers and durations written in words, "free", and
+document names: a stand-in that adds a document or "three weeks" is refused too."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import generative
 from actions.answers import ActionAnswerQuestion
-from bench.answers.stand_in import Reply, completion, echo, inventor
+from bench.answers.stand_in import Reply, completion, echo, facts_in, inventor
 from bench.answers.stand_in import start as stand_in
 from tests.test_knowledge_actions import tracker
 
@@ -113,3 +115,57 @@ async def test_nothing_relevant_is_never_sent_to_the_model(llm: Any) -> None:
     messages = await ask("how do I get a passport")
     assert messages[0]["response"] == "utter_answer_unknown"
     assert seen == []
+
+
+def adds(made_up: str) -> Reply:
+    """A stand-in that says the facts back and adds ``made_up``."""
+    return lambda body: (200, completion(f"{facts_in(body)} {made_up}"), 0)
+
+
+def test_durations_documents_and_fees_in_words_are_compared() -> None:
+    assert generative.numbers("पाँच सौ रुपये, two thousand five hundred") == {"500", "2500"}
+    assert generative.durations("15 working days, तीन हफ़्ते, a month") == {
+        ("15", "day"),
+        ("3", "week"),
+        ("1", "month"),
+    }
+    facts = (
+        "Fee: ₹50. Time taken: 15 days. Documents: Identity proof (Aadhaar, voter ID, "
+        "PAN or passport); Recent passport-size photograph"
+    )
+    assert generative.grounded("Bring your Aadhaar and a passport-size photograph.", facts)
+    assert generative.grounded("It takes fifteen days and costs fifty rupees.", facts)
+    assert generative.made_up("It takes three weeks.", facts) == ["number 3", "duration 3 week"]
+    assert generative.made_up("It takes a month.", facts) == ["number 1", "duration 1 month"]
+    assert generative.made_up("Also bring an affidavit.", facts) == ["document affidavit"]
+    assert generative.made_up("साथ में राशन कार्ड भी लाएँ।", facts) == ["document ration card"]
+    assert generative.made_up("It is free.", facts) == ["free"]
+    assert generative.grounded("It is free.", "Fee: ₹0")
+
+
+@pytest.mark.parametrize(
+    "made_up",
+    [
+        "You must also bring an affidavit signed by a notary.",
+        "Your certificate comes within three weeks.",
+        "साथ में राशन कार्ड की कॉपी भी लाएँ।",
+        "काम दो हफ़्ते में हो जाता है।",
+        "Filling the form at a CSC is free.",
+    ],
+)
+async def test_a_made_up_document_duration_or_free_is_refused(llm: Any, made_up: str) -> None:
+    llm(adds(made_up))
+    messages = await ask("how much does the csc charge")
+    assert messages[0]["response"] == "utter_answer_faq"
+    assert made_up not in json.dumps(messages, ensure_ascii=False)
+    assert generative.REFUSALS["ungrounded"] == 1
+
+
+async def test_a_made_up_document_about_a_service_is_refused(llm: Any) -> None:
+    llm(adds("You also need a gazette notification and your marksheet."))
+    messages = await ask("what documents?", service_in_context="income_certificate")
+    assert messages[0]["response"] == "utter_service_documents"
+    assert generative.REFUSALS["ungrounded"] == 1
+    llm(echo)  # the same facts said back are used
+    messages = await ask("what documents?", service_in_context="income_certificate")
+    assert messages[0]["response"] == "utter_answer_generated"
