@@ -18,6 +18,8 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import os
+import sys
 import time
 from collections.abc import Iterable
 
@@ -91,3 +93,21 @@ def read_officer(key: str, token: str, now: float | None = None) -> OfficerClaim
     if expires < (time.time() if now is None else now):
         return None
     return OfficerClaims(officer_id, frozenset(str(d) for d in departments), expires)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m ops.tokens OFFICER DEPARTMENT...``: a credential for a one-off call
+    (``BACKENDS_OFFICER_TOKEN`` from the environment is the key)."""
+    key = os.environ.get("BACKENDS_OFFICER_TOKEN", "")
+    if len(argv) < 2 or not key:
+        print(
+            "usage: BACKENDS_OFFICER_TOKEN=... python -m ops.tokens OFFICER DEPARTMENT...",
+            file=sys.stderr,
+        )
+        return 2
+    print(sign_officer(key, argv[0], argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -96,6 +96,7 @@ def test_the_action_server_is_reachable_from_rasa_only():
 
 PRODUCTION_ENV = {
     "ACTION_SERVER_URL": "http://actions:5055/webhook",
+    "ACTION_SERVER_TOKEN": "from-the-secret-store",
     "DB_HOST": "postgres",
     "DB_PORT": "5432",
     "DB_USER": "sewa",
@@ -121,6 +122,7 @@ def test_production_endpoints_come_from_the_environment(monkeypatch):
     assert endpoints.event_broker.type == "SQL"
     assert endpoints.event_broker.kwargs["db"] == "events"
     assert endpoints.action.url == "http://actions:5055/webhook"
+    assert endpoints.action.headers == {"Authorization": "Bearer from-the-secret-store"}
     text = (ROOT / "endpoints.prod.yml").read_text()
     # the documented lifetimes, longest first: stuck retry > lock > action timeout (300 s)
     assert (
