@@ -113,6 +113,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/payments/orders/<order_id>", payments.get_order),
     ("GET", "/payments/orders/<order_id>/receipt", payments.get_receipt),
     ("POST", "/payments/webhook", payments.webhook),
+    ("GET", "/payments/refunds", payments.list_refunds),
+    ("POST", "/payments/refunds/<payment_id>", payments.mark_refunded),
     ("GET", "/pay/<order_id>", payments.pay_page),  # sandbox only
     ("POST", "/pay/<order_id>", payments.pay_submit),  # sandbox only
     ("GET", "/payments/checkout/<order_id>", payments.checkout_page),  # razorpay only

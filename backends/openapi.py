@@ -50,6 +50,16 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
 
 
 _STR = {"type": "string"}
+_REFUND = _obj(
+    ["payment_id", "order_id", "application_id", "amount", "reason", "status"],
+    payment_id=_STR,
+    order_id=_STR,
+    application_id=_STR,
+    amount={"type": "integer", "description": "rupees"},
+    reason={"type": "string", "enum": ["already_paid", "application_closed"]},
+    status={"type": "string", "enum": ["due", "refunded"]},
+    created_at={"type": "string", "format": "date-time"},
+)
 _INT = {"type": "integer"}
 _TIME = {"type": "string", "format": "date-time"}
 _LANG = {"type": "string", "enum": ["hi", "en"]}
@@ -597,6 +607,38 @@ _PATHS: dict[str, Any] = {
                 }
             ],
             body=_body(_ref("WebhookEvent")),
+            tags=["payments"],
+        )
+    },
+    "/payments/refunds": {
+        "get": _op(
+            "Payments that paid for nothing (the fee was already paid, or the application "
+            "was cancelled or erased), of the officer's departments",
+            {
+                "200": _json(
+                    _obj(["refunds"], refunds={"type": "array", "items": _REFUND}), "refunds"
+                ),
+                **_errors(400, 401, 403),
+            },
+            params=_OFFICER
+            + [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["due", "refunded"]},
+                }
+            ],
+            security=_TOKEN,
+            tags=["payments"],
+        )
+    },
+    "/payments/refunds/{payment_id}": {
+        "post": _op(
+            "The officer refunded this payment at the gateway",
+            {"200": _json(_REFUND, "the refund"), **_errors(400, 401, 403, 404)},
+            params=[_path_param("payment_id"), *_OFFICER],
+            body=_body(_obj(["gateway_refund_id"], gateway_refund_id=_STR)),
+            security=_TOKEN,
             tags=["payments"],
         )
     },

@@ -62,7 +62,9 @@ from backends.web import (
     context,
     create_once,
     json_body,
+    list_query,
     not_found,
+    officer,
     page,
     wrong_state,
 )
@@ -364,6 +366,82 @@ async def get_receipt(request: Request, order_id: str) -> HTTPResponse:
             "application_id": order.application_id,
             "service_id": app.service_id if app else None,
         }
+
+    return json_response(ctx.db.run(work))
+
+
+def _refund_view(refund: PaymentRefund) -> dict[str, Any]:
+    return {
+        "payment_id": refund.payment_id,
+        "order_id": refund.order_id,
+        "application_id": refund.application_id,
+        "amount": refund.amount,
+        "reason": refund.reason,
+        "status": refund.status,
+        "created_at": iso(refund.created_at),
+    }
+
+
+def _department(ctx: Context, session: Session, application_id: str) -> str | None:
+    app = session.get(Application, application_id)
+    service = ctx.catalogue.services.get(app.service_id) if app is not None else None
+    return service.department if service is not None else None
+
+
+async def list_refunds(request: Request) -> HTTPResponse:
+    """``GET /payments/refunds?status=due``: money that paid for nothing, for officers of
+    the application's department to refund at the gateway."""
+    caller = officer(request)
+    ctx = context(request)
+    wanted = list_query(request, ("status",))
+
+    def work(session: Session) -> dict[str, Any]:
+        query = select(PaymentRefund).order_by(PaymentRefund.created_at)
+        if wanted.values["status"]:
+            query = query.where(PaymentRefund.status.in_(wanted.values["status"]))
+        rows = [
+            _refund_view(r)
+            for r in session.execute(query).scalars()
+            if caller.serves(_department(ctx, session, str(r.application_id)))
+        ]
+        return {"refunds": rows[wanted.offset : wanted.offset + wanted.limit]}
+
+    return json_response(ctx.db.run(work))
+
+
+async def mark_refunded(request: Request, payment_id: str) -> HTTPResponse:
+    """``POST /payments/refunds/<payment_id>`` ``{"gateway_refund_id": "rfnd_..."}``: the
+    officer refunded it at the gateway (recorded once, with who and the gateway's id)."""
+    caller = officer(request, named=True)
+    ctx = context(request)
+    body = json_body(request)
+    problems = Problems()
+    reference = problems.text(body, "gateway_refund_id", max_len=40)
+    problems.check()
+
+    def work(session: Session) -> dict[str, Any]:
+        refund = session.get(PaymentRefund, payment_id)
+        if refund is None:
+            raise not_found("refund", payment_id)
+        caller.check_department(
+            _department(ctx, session, str(refund.application_id)), "Refund", payment_id
+        )
+        if refund.status == "due":
+            refund.status = "refunded"
+            add_event(
+                session,
+                "payment.refunded",
+                refund.payment_id,
+                None,
+                {
+                    "order_id": refund.order_id,
+                    "application_id": refund.application_id,
+                    "amount": refund.amount,
+                    "gateway_refund_id": reference,
+                    "by": f"officer:{caller.officer_id}",
+                },
+            )
+        return _refund_view(refund)
 
     return json_response(ctx.db.run(work))
 

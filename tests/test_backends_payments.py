@@ -507,6 +507,35 @@ def test_a_capture_on_a_paid_application_is_recorded_for_a_refund(backend: Backe
     assert len(order_events(backend, app_id, "payment.refund_due")) == 2
     assert len(order_events(backend, app_id, "order.paid")) == 1
 
+    # Transport's officers see both on their refund list; another department's do not.
+    def due(departments: list[str]) -> list[str]:
+        answer = requests.get(
+            f"{backend.url}/payments/refunds?status=due",
+            headers=backend.officer(departments=departments),
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return [r["payment_id"] for r in answer.json()["refunds"] if r["application_id"] == app_id]
+
+    twin_payment = "pay_test" + twin["order_id"][-8:]
+    assert sorted(due(["transport"])) == sorted([twin_payment, "pay_another000001"])
+    assert due(["revenue"]) == []
+    wrong = requests.post(
+        f"{backend.url}/payments/refunds/{twin_payment}",
+        json={"gateway_refund_id": "rfnd_0000000001"},
+        headers=backend.officer(departments=["revenue"]),
+        timeout=10,
+    )
+    assert wrong.status_code == 403
+    done = requests.post(
+        f"{backend.url}/payments/refunds/{twin_payment}",
+        json={"gateway_refund_id": "rfnd_0000000001"},
+        headers=backend.officer("officer-3", departments=["transport"]),
+        timeout=10,
+    )
+    assert done.status_code == 200 and done.json()["status"] == "refunded", done.text
+    assert due(["transport"]) == ["pay_another000001"]
+
 
 def test_a_capture_on_an_erased_application_pays_nothing(backend: Backend) -> None:
     citizen = new_citizen()
