@@ -12,7 +12,6 @@ Bearer ``WHATSAPP_INTERNAL_TOKEN``; JSON in and out; errors are
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from sanic.response import HTTPResponse
 from connectors import conversation
 from connectors.graph import SendResult
 from connectors.handoffs import HandoffDesk, HandoffError
+from ops import tokens
 from service_catalogue.templates import Template, TemplateError
 
 if TYPE_CHECKING:
@@ -256,10 +256,8 @@ def add_internal_routes(blueprint: Blueprint, channel: WhatsAppInput) -> None:
     api = InternalApi(channel)
 
     def authorised(request: Request) -> bool:
-        token = channel.settings.internal_token
-        header = request.headers.get("Authorization", "")
-        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+        given = tokens.bearer(request.headers.get("Authorization"))
+        return tokens.matches(given, channel.settings.internal_token)
 
     def route(
         uri: str, method: str, call: Callable[[Request, dict[str, Any]], Awaitable[Answer]]

@@ -13,7 +13,6 @@ $METRICS_TOKEN`` when that variable is set.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import time
@@ -24,6 +23,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from ops import tokens
 from ops.logs import configure_logging, mask
 from ops.metrics import REGISTRY
 
@@ -73,10 +73,8 @@ def install(
 
     async def metrics(request: Request) -> HTTPResponse:
         token = os.environ.get("METRICS_TOKEN", "")
-        if token:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return response.text("unauthorized", status=401)
+        if token and not tokens.matches(tokens.bearer(request.headers.get("Authorization")), token):
+            return response.text("unauthorized", status=401)
         return response.text(REGISTRY.render(), content_type=CONTENT_TYPE)
 
     async def health(_: Request) -> HTTPResponse:

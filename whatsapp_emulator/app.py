@@ -46,6 +46,7 @@ from sanic.response import HTTPResponse, raw
 from sanic.response import json as sanic_json
 
 import ops
+from ops import tokens
 from whatsapp_emulator.config import Settings
 from whatsapp_emulator.state import (
     MEDIA_LIMITS,
@@ -123,10 +124,8 @@ class Emulator:
 
     # helpers -----------------------------------------------------------------------
     def authorise(self, request: Request) -> None:
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        token = token or request.args.get("access_token", "")
-        if not token or not hmac.compare_digest(token.encode(), self.settings.token.encode()):
+        token = tokens.bearer(request.headers.get("authorization"))
+        if not tokens.matches(token or request.args.get("access_token", ""), self.settings.token):
             raise unauthorized()
 
     def media_url(self, media: Media) -> str:
