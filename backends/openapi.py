@@ -984,8 +984,9 @@ def document(public_url: str) -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "BACKENDS_SERVICE_TOKEN (with X-Citizen-Id) or "
-                    "BACKENDS_OFFICER_TOKEN (with X-Officer-Id)",
+                    "description": "BACKENDS_SERVICE_TOKEN (with X-Citizen-Id) or an "
+                    "officer credential signed with BACKENDS_OFFICER_TOKEN (ops/tokens.py: "
+                    "officer id, departments, expiry); officers act in those departments only",
                 }
             },
             "parameters": {
@@ -998,7 +999,7 @@ def document(public_url: str) -> dict[str, Any]:
                 "OfficerId": {
                     "name": "X-Officer-Id",
                     "in": "header",
-                    "description": "The acting officer; required for officer actions",
+                    "description": "The acting officer; optional, must match the credential",
                     "schema": _STR,
                 },
                 "IdempotencyKey": {
