@@ -203,3 +203,16 @@ def test_settings_come_from_the_environment() -> None:
 def test_a_transcript_cannot_become_an_intent() -> None:
     assert asr.clean_transcript("  /restart\n now ") == "restart now"
     assert len(asr.clean_transcript("क" * 5000)) == asr.MAX_TRANSCRIPT_CHARS
+
+
+async def test_while_an_officer_has_the_chat_a_voice_note_is_not_transcribed(
+    heard: Any, service: StandInAsr, hindi_note: bytes
+) -> None:
+    heard.graph.files["a6"] = service.knows(hindi_note, HINDI)
+    heard.store.take_handoff(CITIZEN, "kiran", "Kiran", "revenue")
+    rasa = Rasa()
+    await post(heard, envelope([voice("a6", hindi_note, "wamid.h1")]), rasa)
+    await settle(heard)
+    assert service.requests == [] and not any("मैंने सुना" in r["text"] for r in shown(heard))
+    [turn] = rasa.turns  # recorded for the officer as before (no agent here: a stand-in)
+    assert turn.text == "/unsupported_message" and turn.metadata["message_type"] == "audio"
