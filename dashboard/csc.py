@@ -51,6 +51,7 @@ from dashboard.web import (
     require,
     t,
 )
+from indic_nlu.text import ascii_digits
 from service_catalogue import Field, Service
 from service_catalogue.india_time import IST, today_in_india
 from service_catalogue.validation import check
@@ -592,7 +593,7 @@ def _detached(session: Session, row: Any) -> Any:
 async def enter_code(request: Request, application_id: str) -> HTTPResponse:
     """The operator types the code the citizen reads out from their SMS."""
     row = own_filing(request, application_id)
-    typed = form(request, "code").translate(str.maketrans("०१२३४५६७८९", "0123456789"))
+    typed = ascii_digits(form(request, "code"))
     typed = typed.replace(" ", "")
     config = csc_config.load()
     now = now_utc()
