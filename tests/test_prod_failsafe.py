@@ -71,3 +71,91 @@ async def test_a_turns_events_reach_the_sql_event_broker_in_one_transaction(tmp_
     assert [json.loads(row.data)["event"] for row in rows] == ["user", "action", "bot"]
     assert {row.sender_id for row in rows} == {"919800000001"}
     assert len(commits) == 1
+
+
+# --- one read per save, event types from a table, one HTTP session per endpoint ---------
+
+
+async def test_a_save_reads_the_conversation_once_and_publishes_each_new_event_once(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    rasa_speedups.install()
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = SQLTrackerStore(Domain.empty(), db=str(tmp_path / "tracker.db"), event_broker=broker)
+    retrieved = []
+    original = store.retrieve
+
+    async def counting_retrieve(sender_id):
+        retrieved.append(sender_id)
+        return await original(sender_id)
+
+    store.retrieve = counting_retrieve
+    tracker = DialogueStateTracker.from_events("c1", [UserUttered("hello"), BotUttered("hi")])
+    await store.save(tracker)
+    tracker.update(UserUttered("again"))
+    await store.save(tracker)
+
+    assert retrieved == []  # Rasa retrieved the whole tracker again in each save
+    with broker.engine.connect() as connection:
+        published = [
+            json.loads(row[0]) for row in connection.execute(sa.text("SELECT data FROM events"))
+        ]
+    assert [e["event"] for e in published] == ["user", "bot", "user"]
+    assert [e.get("text") for e in published] == ["hello", "hi", "again"]
+    stored = await original("c1")
+    assert [e.as_dict().get("text") for e in stored.events] == ["hello", "hi", "again"]
+
+
+def test_event_types_resolve_as_rasa_resolves_them():
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    rasa_speedups.install()
+    for cls in rasa.shared.utils.common.all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is rasa_speedups._rasa_resolve_by_type(
+            cls.type_name
+        )
+    assert Event.resolve_by_type("no_such_event", default=UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+
+
+async def test_custom_action_calls_reuse_one_connection():
+    from rasa.utils.endpoints import EndpointConfig
+    from sanic import Sanic
+    from sanic.response import json as sanic_json
+
+    from whatsapp_emulator.testing import free_port
+
+    rasa_speedups.install()
+    app = Sanic(f"actions_{free_port()}")
+    connections: set[int] = set()
+
+    @app.post("/webhook")
+    async def webhook(request):
+        connections.add(id(request.transport))
+        return sanic_json({"events": [], "responses": [], "token": request.args.get("token")})
+
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="s3cret")
+        answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(5)]
+    finally:
+        await rasa_speedups.close_sessions()
+        server.close()
+        await server.wait_closed()
+    assert answers[0] == {"events": [], "responses": [], "token": "s3cret"}
+    assert len(connections) == 1  # Rasa opened a session, and a connection, per call
+
+
+def test_the_patches_refuse_a_rasa_they_were_not_checked_against(monkeypatch):
+    import rasa
+
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    monkeypatch.delenv("DELHI_SEWA_ALLOW_RASA", raising=False)
+    with pytest.raises(
+        RuntimeError, match="replaces Rasa 3.6.21 internals, and this is Rasa 3.7.0"
+    ):
+        rasa_speedups.install()
