@@ -32,6 +32,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backends.config import Settings
 from backends.db import GatewayPayment
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -171,7 +172,7 @@ class Razorpay:
         return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
 
 
-def from_settings(settings: Any) -> Sandbox | Razorpay:
+def from_settings(settings: Settings) -> Gateway:
     if settings.payment_gateway == "razorpay":
         return Razorpay(
             settings.razorpay_api_url,

@@ -142,7 +142,7 @@ def mark_failed(session: Session, order: Order, now: datetime) -> bool:
     return False
 
 
-def gateway_of(ctx: Context) -> gateways.Sandbox | gateways.Razorpay:
+def gateway_of(ctx: Context) -> gateways.Gateway:
     return gateways.from_settings(ctx.settings)
 
 
