@@ -580,6 +580,8 @@ ERROR_FLASHES = frozenset(
         "csc.sms_failed",
         "csc.code_format",
         "csc.fee_not_due",
+        "csc.mobile_mismatch",
+        "csc.pay_mode_required",
     }
 )
 
