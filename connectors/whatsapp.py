@@ -24,9 +24,12 @@ process, ``MAX_ATTEMPTS`` times is answered with an apology, once, and ends ``fa
 Button and list replies only act as payloads when the id is one this channel issued to
 that citizen; files are fetched from the Graph media endpoint, checked (MIME allow-list,
 magic bytes, size, sha256) and stored outside any web root before Rasa sees a
-reference to them. Audio, video and stickers, a refused file and a message that arrives
-too late to act on are turned into payloads the dialogue answers in the citizen's
-language. Replies go out from the number the citizen wrote to.
+reference to them. A voice note, when a speech-to-text service is configured
+(``ASR_URL``, ``connectors/asr.py``), is transcribed and shown back ("मैंने सुना: …")
+with buttons; only the confirmed transcript reaches Rasa, as if typed. Audio without
+that service, video and stickers, a refused file and a message that arrives too late to
+act on are turned into payloads the dialogue answers in the citizen's language. Replies
+go out from the number the citizen wrote to.
 
 Every template message goes through the registry (``service_catalogue/templates.py``):
 one that is not registered or has the wrong number of parameters is refused before it
