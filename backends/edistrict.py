@@ -562,6 +562,7 @@ async def decline_application(request: Request, application_id: str) -> HTTPResp
 
 COUNTER_ACTIONS = ("confirm", "lock", "pay", "receipt")
 PAY_MODES = ("cash", "upi")
+PAY_MODE_WORDS = {"cash": {"hi": "नकद", "en": "cash"}, "upi": {"hi": "यूपीआई", "en": "UPI"}}
 
 
 async def counter_action(request: Request, application_id: str) -> HTTPResponse:
@@ -635,7 +636,7 @@ async def counter_action(request: Request, application_id: str) -> HTTPResponse:
                         "service": service.title(language),
                         "centre": str(centre),
                         **amounts,
-                        "mode": str(mode).upper(),
+                        "mode": PAY_MODE_WORDS[str(mode)][language],
                     },
                     language=language,
                     department=service.department,
