@@ -29,6 +29,9 @@ missing or unusable one, and ``python -m backends`` refuses to start with that m
 | ``GRIEVANCE_SLA_DAYS_BY_DEPARTMENT`` | empty; e.g. ``djb=3,mcd=5``: overrides both |
 | ``ESCALATION_INTERVAL_SECONDS`` | ``300``: how often overdue grievances are escalated |
 | ``STORAGE_DIR`` | ``var/storage`` (certificate PDFs; never served directly) |
+| ``WHATSAPP_MEDIA_DIR`` | ``var/media``: the channel's media store (shared with the channel and |
+| | the dashboard), where documents' ``storage_ref`` ``media/<sha256>.<ext>`` live; the |
+| | backends record which applications and grievances hold each file and erase them |
 | ``CHANNEL_URL`` | ``http://127.0.0.1:5005/webhooks/whatsapp/internal`` (the channel's |
 | | internal API: ``/notify``, ``/statuses``; docs/internal-apis.md §2) |
 | ``WHATSAPP_INTERNAL_TOKEN`` | secret of the channel's internal API; unset: notifications |
@@ -107,6 +110,7 @@ class Settings:
     clock_offset_file: Path | None = None
     signing_kid: str = "k1"
     retired_signing_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    media_dir: Path = ROOT / "var" / "media"
     production: bool = False
     payment_gateway: str = "sandbox"
     razorpay_key_id: str = ""
@@ -230,6 +234,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         clock_offset_file=project_path(clock_file) if clock_file else None,
         signing_kid=signing_kid,
         retired_signing_keys=retired,
+        media_dir=project_path(env.get("WHATSAPP_MEDIA_DIR", "var/media")),
         production=production,
         payment_gateway=gateway,
         razorpay_key_id=key_id,

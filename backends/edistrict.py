@@ -54,6 +54,7 @@ from backends.web import (
     wrong_state,
 )
 from backends.web import authenticate as any_caller
+from connectors import media
 from service_catalogue import Service, load
 from service_catalogue.validation import check
 
@@ -421,8 +422,11 @@ async def attach_document(request: Request, application_id: str) -> HTTPResponse
         problems.add("sha256", "invalid", "'sha256' must be 64 hexadecimal characters.")
     storage_ref = problems.text(body, "storage_ref", max_len=500)
     problems.check()
+    holder = f"document-{application_id}-{document_id}"
+    replaced: list[str] = []
 
     def work(session: Session) -> dict[str, Any]:
+        replaced.clear()
         app = visible(session, caller, application_id)
         service = ctx.catalogue.services[app.service_id]
         if document_id not in {d.id for d in service.documents}:
@@ -436,7 +440,16 @@ async def attach_document(request: Request, application_id: str) -> HTTPResponse
         if app.status not in OPEN_FOR_DOCUMENTS:
             raise wrong_state("Application", app.id, app.status, "given documents")
         now = utcnow()
-        # A document attached again replaces the earlier file.
+        # A document attached again replaces the earlier file; the new file is held
+        # before the commit, the earlier one let go after it (connectors/media.py).
+        earlier = session.execute(
+            select(Document.storage_ref).where(
+                Document.application_id == app.id, Document.document_id == document_id
+            )
+        ).scalar()
+        if earlier is not None and earlier != storage_ref:
+            replaced.append(str(earlier))
+        media.add_reference(ctx.settings.media_dir, str(storage_ref), holder)
         session.execute(
             delete(Document).where(
                 Document.application_id == app.id, Document.document_id == document_id
@@ -468,7 +481,10 @@ async def attach_document(request: Request, application_id: str) -> HTTPResponse
             "application_id": app.id,
         }
 
-    return json_response(ctx.db.run(work), status=201)
+    answer = ctx.db.run(work)
+    for ref in replaced:
+        media.drop_reference(ctx.settings.media_dir, ref, holder)
+    return json_response(answer, status=201)
 
 
 async def submit_application(request: Request, application_id: str) -> HTTPResponse:

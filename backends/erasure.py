@@ -5,9 +5,13 @@ is) and paid payment orders (receipts). Everything else of the citizen is erased
 anonymised in one transaction:
 
 - applications without a certificate: form fields and reason emptied, documents' rows
-  (and any file of theirs under ``STORAGE_DIR``) deleted, unfinished ones cancelled,
+  deleted and their files let go (``connectors/media.py``: a file in
+  ``WHATSAPP_MEDIA_DIR`` is deleted once nothing else holds it — a kept application's
+  document, another citizen's identical upload; CSC uploads live there too; a file of
+  an older deployment under ``STORAGE_DIR`` is deleted), unfinished ones cancelled,
   the citizen id replaced by a random pseudonym (``erased-…``); unpaid orders likewise;
-- grievances: description, location, attachment and feedback comment; feedback comments;
+- grievances: description, location, attachment (its file let go likewise) and feedback
+  comment; feedback comments;
 - preferences deleted; reminders cancelled; pending notifications cancelled and every
   notification's parameters deleted; idempotency records deleted;
 - events: the citizen id replaced by the pseudonym and the payload cut down to
@@ -46,6 +50,7 @@ from backends.db import (
     utcnow,
 )
 from backends.web import ApiError, Context, authenticate, context
+from connectors import media
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +86,22 @@ def _update(session: Session, model: Any, where: Any, **values: Any) -> int:
     return int(result.rowcount or 0)
 
 
-def _delete_file(ctx: Context, storage_ref: str) -> None:
-    """Delete a stored document file if it lives in this service's storage."""
+def _let_go(ctx: Context, storage_ref: str, holder: str) -> None:
+    """The record ``holder`` no longer holds its file: a media file is deleted when
+    nothing else holds it; a file an older deployment stored under ``STORAGE_DIR``, at once."""
+    if media.stored_name(storage_ref) is not None:
+        media.drop_reference(ctx.settings.media_dir, storage_ref, holder)
+        return
     root = ctx.settings.storage_dir.resolve()
     path = (root / storage_ref).resolve()
     if path.is_relative_to(root) and path.is_file():
         path.unlink()
 
 
-def erase(session: Session, citizen_id: str, by: str) -> tuple[dict[str, Any], list[str]]:
-    """The answer, and the storage refs of deleted documents (to delete once committed)."""
+def erase(
+    session: Session, citizen_id: str, by: str
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The answer, and (storage ref, holder) of the files let go (once committed)."""
     now = utcnow()
     pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(8)
     erased: dict[str, int] = {}
@@ -102,10 +113,11 @@ def erase(session: Session, citizen_id: str, by: str) -> tuple[dict[str, Any], l
     )
     kept_apps = [a for a in apps if a.certificate_number is not None]
     erased_apps = [a for a in apps if a.certificate_number is None]
-    documents: list[str] = []
+    documents: list[tuple[str, str]] = []
     for app in erased_apps:
         for doc in session.execute(select(Document).where(Document.application_id == app.id)):
-            documents.append(str(doc[0].storage_ref))
+            holder = f"document-{app.id}-{doc[0].document_id}"
+            documents.append((str(doc[0].storage_ref), holder))
         session.execute(delete(Document).where(Document.application_id == app.id))
         app.fields = {}
         app.status_reason = None
@@ -116,6 +128,16 @@ def erase(session: Session, citizen_id: str, by: str) -> tuple[dict[str, Any], l
         app.updated_at = now
     erased["applications"] = len(erased_apps)
     erased["documents"] = len(documents)
+
+    attached = session.execute(
+        select(Grievance.id, Grievance.attachment).where(
+            Grievance.citizen_id == citizen_id, Grievance.attachment.is_not(None)
+        )
+    )
+    files = list(documents)
+    for grievance_id, attachment in attached:
+        if isinstance(attachment, dict) and attachment.get("storage_ref"):
+            files.append((str(attachment["storage_ref"]), f"grievance-{grievance_id}"))
 
     paid = (Order.citizen_id == citizen_id) & (Order.status == "paid")
     kept_payments = len(session.execute(select(Order.id).where(paid)).all())
@@ -186,7 +208,7 @@ def erase(session: Session, citizen_id: str, by: str) -> tuple[dict[str, Any], l
     session.flush()
     log.info("erasure %s by %s: %d row(s)", pseudonym if total else "-", by.split(":")[0], total)
     answer = {"erased": erased, "kept": {"certificates": len(kept_apps), "payments": kept_payments}}
-    return answer, documents
+    return answer, files
 
 
 async def erase_citizen(request: Request, citizen_id: str) -> HTTPResponse:
@@ -201,6 +223,6 @@ async def erase_citizen(request: Request, citizen_id: str) -> HTTPResponse:
         raise ApiError(404, "not_found", "No such citizen.")
     ctx = context(request)
     answer, documents = ctx.db.run(lambda session: erase(session, citizen_id, by))
-    for ref in documents:  # after the commit: a rolled-back erasure keeps its files
-        _delete_file(ctx, ref)
+    for ref, holder in documents:  # after the commit: a rolled-back erasure keeps its files
+        _let_go(ctx, ref, holder)
     return json_response(answer)

@@ -44,6 +44,7 @@ from backends.web import (
     wrong_state,
 )
 from backends.web import authenticate as any_caller
+from connectors import media
 from service_catalogue import CatalogueError
 from service_catalogue.lists import grievance_categories
 
@@ -223,6 +224,10 @@ async def create_grievance(request: Request) -> HTTPResponse:
         session.add(g)
         _set_status(session, g, "open", "citizen", now, due_at=iso(g.due_at))
         session.flush()
+        if attachment:  # the file is kept while the grievance holds it (connectors/media.py)
+            media.add_reference(
+                ctx.settings.media_dir, attachment["storage_ref"], f"grievance-{g.id}"
+            )
         return str(g.id)
 
     return create_once(

@@ -70,6 +70,7 @@ def environment_for(directory: Path, port: int) -> dict[str, str]:
         "BACKENDS_DB_URL": os.environ.get("BACKENDS_TEST_DB_URL")
         or f"sqlite:///{directory / 'backends.db'}",
         "STORAGE_DIR": str(directory / "storage"),
+        "WHATSAPP_MEDIA_DIR": str(directory / "media"),
         "BACKENDS_HOST": "127.0.0.1",
         "BACKENDS_PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",

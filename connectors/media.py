@@ -14,6 +14,16 @@ Files are stored under their content hash, never under a name the citizen chose:
     >>> data = b"%PDF-1.7\\n%%EOF\\n"
     >>> check_upload(data, "application/pdf", hashlib.sha256(data).hexdigest()).ok
     True
+
+One stored file can be referenced by several records (the same photo sent twice, a
+chat upload that became an application's document, a CSC upload): each holder is
+recorded next to the files as ``.refs/<file name>/<holder>`` (:func:`add_reference`),
+and a file is deleted only when its last holder lets go (:func:`drop_reference`).
+Holders: ``chat-<HMAC of the number>`` (the channel, for the conversation's uploads),
+``document-<application id>-<document id>`` and ``grievance-<grievance id>`` (the
+backends, for what their records point at). Every service that shares the media
+directory takes the same lock (``.refs/.lock``), so a holder added at the moment another
+one is dropped never loses its file.
 """
 
 from __future__ import annotations
@@ -21,12 +31,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +47,10 @@ __all__ = [
     "ERRORS",
     "EXTENSIONS",
     "Checked",
+    "add_reference",
     "check_upload",
+    "drop_reference",
+    "holders",
     "sha256_matches",
     "store",
 ]
@@ -56,6 +71,10 @@ ERRORS = frozenset({"mime_not_allowed", "too_large", "empty", "magic_mismatch", 
 
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _STORED_NAME = re.compile(r"[0-9a-f]{64}")
+#: A storage_ref this module wrote: ``media/<sha256>.<ext>``.
+_REF = re.compile(r"media/([0-9a-f]{64}\.(?:jpg|png|pdf))")
+_HOLDER = re.compile(r"[A-Za-z0-9_.-]{1,120}")
+REFS = ".refs"
 
 
 @dataclass(frozen=True)
@@ -178,3 +197,74 @@ def store(data: bytes, directory: Path, sha256_hex: str, mime_type: str) -> str:
         raise
     _fsync_directory(directory)
     return f"media/{name}"
+
+
+# --------------------------------------------------------------------------- references
+
+
+def stored_name(storage_ref: object) -> str | None:
+    """``<sha256>.<ext>`` of a ``media/...`` storage_ref; None for anything else."""
+    match = _REF.fullmatch(str(storage_ref or ""))
+    return match.group(1) if match else None
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[Path]:
+    refs = Path(directory) / REFS
+    refs.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(refs / ".lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield refs
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _holder(holder: str) -> str:
+    if not _HOLDER.fullmatch(holder) or holder.startswith("."):
+        raise ValueError(f"not a holder name: {holder!r}")
+    return holder
+
+
+def add_reference(directory: Path, storage_ref: str, holder: str) -> bool:
+    """Records that ``holder`` uses the file; False if ``storage_ref`` is not ours."""
+    name = stored_name(storage_ref)
+    if name is None:
+        return False
+    with _locked(directory) as refs:
+        (refs / name).mkdir(mode=0o700, exist_ok=True)
+        (refs / name / _holder(holder)).touch()
+    return True
+
+
+def holders(directory: Path, storage_ref: str) -> list[str]:
+    name = stored_name(storage_ref)
+    if name is None:
+        return []
+    with _locked(directory) as refs:
+        folder = refs / name
+        return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def drop_reference(directory: Path, storage_ref: str, holder: str) -> bool:
+    """``holder`` no longer uses the file; deletes it if nobody else does. True if deleted.
+
+    A file nobody ever recorded a holder for (stored before references existed) counts
+    as held by ``holder`` alone.
+    """
+    name = stored_name(storage_ref)
+    if name is None:
+        return False
+    with _locked(directory) as refs:
+        folder = refs / name
+        (folder / _holder(holder)).unlink(missing_ok=True)
+        if folder.is_dir() and any(folder.iterdir()):
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            folder.rmdir()
+        target = Path(directory) / name
+        if target.is_symlink() or not target.is_file():
+            return False
+        target.unlink()
+        _fsync_directory(Path(directory))
+        return True

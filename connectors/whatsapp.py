@@ -415,6 +415,10 @@ class WhatsAppInput(InputChannel):
         )
         self.store.finish(row["message_id"], "failed", token)
 
+    def _holder(self, wa_id: str) -> str:
+        """The conversation's name as a holder of stored files (not the number itself)."""
+        return f"chat-{self.store._subject(wa_id)[:32]}"
+
     async def _erase(self, wa_id: str) -> None:
         """The citizen's conversation, event-feed rows, uploads and channel data go."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -424,8 +428,9 @@ class WhatsAppInput(InputChannel):
                     if self.agent is None or not self.agent.is_ready():
                         raise RuntimeError("the assistant is not ready")
                     refs = await conversation.erase(self.agent, wa_id)
-                for ref in refs:
-                    (self.settings.media_dir / Path(ref).name).unlink(missing_ok=True)
+                for ref in refs:  # deleted unless a record still holds it (a kept
+                    # application's document: connectors/media.py)
+                    media.drop_reference(self.settings.media_dir, ref, self._holder(wa_id))
                 self.store.erase(wa_id)
                 logger.info("whatsapp.erasure.done files=%s", len(refs))
                 break
@@ -506,7 +511,7 @@ class WhatsAppInput(InputChannel):
                 metadata["trusted_payload"] = True
             return payload
         if kind == "media":
-            return await self._media_for_rasa(message, metadata)
+            return await self._media_for_rasa(message, metadata, wa_id)
         if kind == "location":
             location = message.get("location") or {}
             metadata["location"] = location
@@ -522,7 +527,9 @@ class WhatsAppInput(InputChannel):
             return "/unsupported_message"
         return str(message.get("text") or "")
 
-    async def _media_for_rasa(self, message: dict[str, Any], metadata: dict[str, Any]) -> str:
+    async def _media_for_rasa(
+        self, message: dict[str, Any], metadata: dict[str, Any], wa_id: str
+    ) -> str:
         info = message.get("media") or {}
         declared = str(info.get("mime_type") or "").split(";")[0].strip()
         limit = media.ALLOWED.get(declared, ("", 0))[1]
@@ -545,6 +552,8 @@ class WhatsAppInput(InputChannel):
         reference = media.store(
             data, self.settings.media_dir, str(checked.sha256_hex), str(checked.mime_type)
         )
+        # held while the conversation holds it; an application it becomes holds it too
+        media.add_reference(self.settings.media_dir, reference, self._holder(wa_id))
         metadata["attachment"] = {
             "storage_ref": reference,
             "mime_type": checked.mime_type,

@@ -119,6 +119,7 @@ def running_stack(
         wiring = {"CHANNEL_URL": channel_url, "WHATSAPP_INTERNAL_TOKEN": INTERNAL_TOKEN}
         backend_env = {"BACKENDS_DB_URL": production["BACKENDS_DB_URL"]} if production else {}
         backend_env.update(wiring)
+        backend_env["WHATSAPP_MEDIA_DIR"] = str(directory / "media")  # shared, as in deploy/
         backend = stack.enter_context(running_backend(directory / "backends", **backend_env))
         emulator = stack.enter_context(
             running_emulator(
