@@ -25,8 +25,12 @@ pseudonym and counts only. Conversation history is erased by the channel
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import secrets
+import sys
+from pathlib import Path
 from typing import Any
 
 from sanic import Request
@@ -35,8 +39,10 @@ from sanic.response import json as json_response
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from backends.config import from_env
 from backends.db import (
     Application,
+    Database,
     Document,
     Erasure,
     Event,
@@ -211,6 +217,39 @@ def erase(
     return answer, files
 
 
+def backfill_references(db: Database, media_dir: Path) -> int:
+    """Records the holders of files attached before references existed (once, after the
+    upgrade: ``python -m backends.erasure backfill``), so that a citizen's erasure of
+    the chat never deletes a file a kept application's document points at."""
+
+    def work(session: Session) -> list[tuple[str, str]]:
+        found = [
+            (str(d.storage_ref), f"document-{d.application_id}-{d.document_id}")
+            for d in session.execute(select(Document)).scalars()
+        ]
+        for grievance_id, attachment in session.execute(
+            select(Grievance.id, Grievance.attachment).where(Grievance.attachment.is_not(None))
+        ):
+            if isinstance(attachment, dict) and attachment.get("storage_ref"):
+                found.append((str(attachment["storage_ref"]), f"grievance-{grievance_id}"))
+        return found
+
+    return sum(media.add_reference(media_dir, ref, holder) for ref, holder in db.run(work))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backends.erasure")
+    parser.add_argument("command", choices=["backfill"])
+    parser.parse_args(argv)
+    settings = from_env()
+    db = Database(settings.db_url)
+    try:
+        print(json.dumps({"references": backfill_references(db, settings.media_dir)}))
+    finally:
+        db.dispose()
+    return 0
+
+
 async def erase_citizen(request: Request, citizen_id: str) -> HTTPResponse:
     caller = authenticate(request)
     if caller.role == "officer":
@@ -226,3 +265,7 @@ async def erase_citizen(request: Request, citizen_id: str) -> HTTPResponse:
     for ref, holder in documents:  # after the commit: a rolled-back erasure keeps its files
         _let_go(ctx, ref, holder)
     return json_response(answer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

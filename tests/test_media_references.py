@@ -6,12 +6,15 @@ dashboard's CSC filing store them (connectors/media.py)."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+from backends import erasure
+from backends.db import Database
 from backends.testing import Backend, running_backend
 from connectors import media
 from tests.test_backends_edistrict import CHARACTER, act, create, submit
@@ -110,3 +113,28 @@ def test_a_document_attached_again_lets_the_earlier_file_go(
     attach(server, citizen, app_id, "photo", second)
     assert not (media_dir / Path(first).name).exists()
     assert (media_dir / Path(second).name).exists()
+
+
+def test_backfill_records_the_holders_of_files_attached_before_references(
+    backend: tuple[Backend, Path],
+) -> None:
+    """After the upgrade, files attached earlier have no recorded holder; the backfill
+    gives them theirs, so the chat's erasure cannot delete them."""
+    server, media_dir = backend
+    citizen = "919812300004"
+    app_id = create(server, citizen, fields=CHARACTER).json()["application_id"]
+    ref = stored(media_dir, "attached before the upgrade")
+    attach(server, citizen, app_id, "photo", ref)
+    holder = f"document-{app_id}-photo"
+    media.drop_reference(media_dir, ref, "nobody")  # (no-op: still held by the document)
+    assert media.holders(media_dir, ref) == [holder]
+    shutil.rmtree(media_dir / media.REFS / Path(ref).name)  # as before the upgrade
+
+    db = Database(server.db_url)
+    try:
+        assert erasure.backfill_references(db, media_dir) >= 1
+    finally:
+        db.dispose()
+    assert media.holders(media_dir, ref) == [holder]
+    assert not media.drop_reference(media_dir, ref, "chat-0123")  # the chat lets go: kept
+    assert (media_dir / Path(ref).name).exists()
