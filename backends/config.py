@@ -9,7 +9,7 @@ missing or unusable one, and ``python -m backends`` refuses to start with that m
 | ``BACKENDS_HOST`` / ``BACKENDS_PORT`` | ``127.0.0.1`` / ``8000`` |
 | ``PUBLIC_URL`` | ``http://127.0.0.1:8000`` (base of payment, download and QR links) |
 | ``BACKENDS_SERVICE_TOKEN`` | secret: the action server's bearer token |
-| ``BACKENDS_OFFICER_TOKEN`` | secret: officers' bearer token |
+| ``BACKENDS_OFFICER_TOKEN`` | secret: key of the officer credentials (``ops.tokens``) |
 | ``PAYMENT_WEBHOOK_SECRET`` | secret: HMAC key of the payment webhooks |
 | ``CERTIFICATE_SIGNING_KEY`` | secret: HMAC key of certificate tokens and download links |
 | ``CERTIFICATE_SIGNING_KID`` | ``k1``: the key id printed in new certificates' QR tokens |

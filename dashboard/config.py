@@ -26,7 +26,7 @@ every missing or unusable one, and ``python -m dashboard`` refuses to start with
 | ``DASHBOARD_URL_PREFIX`` | empty; ``/dashboard`` when nginx mounts the dashboard there: every |
 | | link, form, redirect and static path the dashboard emits starts with it |
 | ``BACKENDS_URL`` | ``http://127.0.0.1:8000`` |
-| ``BACKENDS_OFFICER_TOKEN`` | secret: officer actions on the backends |
+| ``BACKENDS_OFFICER_TOKEN`` | secret: signs the officer credentials sent to the backends |
 | ``BACKENDS_SERVICE_TOKEN`` | secret: CSC filings, made for the citizen (``X-Citizen-Id``) |
 | ``BACKENDS_TIMEOUT_SECONDS`` | ``10`` |
 | ``CHANNEL_URL`` | ``http://127.0.0.1:5005/webhooks/whatsapp/internal`` |
