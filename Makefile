@@ -30,8 +30,10 @@ help:
 	@echo "make bench-answers  free-question answers from the knowledge base (bench/answers/)"
 	@echo "make test-nlu   rasa test nlu on bench/heldout/: accuracy per language, entity figures"
 	@echo "make nlu-compare  before/after of an annotation round (docs/nlu-guide.md)"
-	@echo "make bench-load WhatsApp load benchmark (80 msg/s for 60 s) against the stock REST channel"
+	@echo "make bench-load WhatsApp load benchmark: whole citizen journeys (bench/traffic.py), 60 msg/s for 60 s"
 	@echo "make bench-load-prod  the same on the production profile, 1 vs 2 Rasa workers"
+	@echo "make bench-load-chitchat  the old chit-chat mix against Rasa's stock REST channel"
+	@echo "make bench-catalogue  1,000 generated services: NLU training, parse latency, entity accuracy, menu"
 	@echo "make test-prod  production-profile tests only (PostgreSQL, Redis, 2 workers)"
 
 venv:
@@ -95,13 +97,21 @@ test-nlu: train
 nlu-compare: venv
 	$(BIN)/python -m bench.nlu_compare $(if $(BEFORE),--before $(BEFORE)) $(if $(AFTER),--after $(AFTER))
 
+# Benchmarks only on a quiet machine: every table prints the load average and CPU count.
 bench-load: train
 	$(BIN)/python -m bench.load
 
 # Production profile (PostgreSQL, Redis lock store, event broker), 1 vs 2 Rasa workers;
 # starts its own throw-away PostgreSQL cluster and Redis (installs them if missing).
 bench-load-prod: train
-	$(BIN)/python -m bench.load --production --workers 1,2 --rate 80 --seconds 30
+	$(BIN)/python -m bench.load --production --workers 1,2
+
+.PHONY: bench-load-chitchat bench-catalogue
+bench-load-chitchat: train
+	$(BIN)/python -m bench.load --mix chitchat --rate 80 --seconds 60
+
+bench-catalogue: venv
+	$(BIN)/python -m bench.catalogue_scale
 
 # The time-sensitive tests at fixed clock times (00:30 ... 23:59 IST, 22:45 UTC, 31
 # December, 1 January) with libfaketime; too slow for `make test`, which runs the
