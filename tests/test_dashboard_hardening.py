@@ -4,6 +4,7 @@ hashes upgraded at sign-in, a tamper-evident audit log, /metrics behind a token.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import subprocess
 import sys
@@ -17,8 +18,9 @@ import requests
 from sqlalchemy import delete, select, update
 
 from backends.config import ROOT
+from dashboard import audit_chain
 from dashboard.config import ConfigError, Settings
-from dashboard.db import AuditEntry, Database, User
+from dashboard.db import AuditEntry, Database, User, utcnow
 from dashboard.testing import PASSWORD, Dashboard, csrf_of, environment_for, running_dashboard
 
 STRONG = "131072"
@@ -169,6 +171,27 @@ def test_the_audit_log_is_a_hash_chain_and_verify_names_the_first_broken_row(
     assert deleted.returncode == 1
     following = min(i for i in ids if i > target)
     assert f"broken at row {following}" in deleted.stderr, deleted.stderr
+
+
+def test_writers_at_the_same_moment_never_fork_the_chain(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'audit.db'}")
+    db.create_all()
+
+    def write(n: int) -> None:
+        for i in range(20):
+            entry = AuditEntry(
+                at=utcnow(), username=f"u{n}", action="x.view", subject=str(i), ip="10.0.0.1"
+            )
+            db.run(functools.partial(audit_chain.append, entry=entry))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    verdict = db.run(audit_chain.verify)
+    db.dispose()
+    assert verdict.ok and verdict.checked == 80, verdict
 
 
 # --------------------------------------------------------------------------- /metrics
