@@ -35,6 +35,7 @@ from backends import (
 from backends.config import Settings
 from backends.db import Database, Event, clock, iso
 from backends.web import ApiError, Context, context, officer
+from connectors import media
 from service_catalogue import Catalogue, load
 
 log = logging.getLogger("backends")
@@ -196,6 +197,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
     async def prepare(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         ctx.db.create_all()
         settings.storage_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        media.prepare(settings.media_dir)  # shared with the channel: documents' files
 
     @app.after_server_start
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

@@ -220,6 +220,13 @@ def _locked(directory: Path) -> Iterator[Path]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
+def prepare(directory: Path) -> None:
+    """Creates the media directory and its reference records, or raises ``OSError``: a
+    service that records holders refuses to start without a writable shared directory."""
+    with _locked(directory):
+        pass
+
+
 def _holder(holder: str) -> str:
     if not _HOLDER.fullmatch(holder) or holder.startswith("."):
         raise ValueError(f"not a holder name: {holder!r}")
