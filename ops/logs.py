@@ -18,6 +18,11 @@ Retention (CERT-In: 180 days): with ``LOG_DIR`` set, logs also go to
 ``$LOG_DIR/<service>.log``, rotated at midnight UTC and kept ``LOG_RETENTION_DAYS``
 (default 180) days. Without it they go to stdout only, for journald / the container
 runtime, whose retention docs/operations.md configures.
+
+Rasa's own events come through structlog, which renders each as a JSON object string
+(``{"event": "processor.actions.policy_prediction", "level": "debug", "action": ...}``)
+handed to a standard logger. Such a record is unpacked rather than nested as a string: its
+``event`` becomes ours and its other fields join the line, masked like the rest.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": mask(record.getMessage()),
         }
+        for key, value in getattr(record, "structured", {}).items():
+            entry.setdefault(key, value)
         if record.exc_info:
             entry["exception"] = mask(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
@@ -75,12 +82,46 @@ class JsonFormatter(logging.Formatter):
 _base_factory = logging.getLogRecordFactory()
 
 
+def _masked(value: Any) -> Any:
+    """``value`` (a structlog field) with personal numbers masked, JSON types kept."""
+    if isinstance(value, str):
+        return mask(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        text = str(value)
+        return value if mask(text) == text else mask(text)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _masked(item) for key, item in value.items()}
+    return mask(str(value))
+
+
+def _structlog_event(message: str) -> dict[str, Any] | None:
+    """The fields of a structlog JSON rendering (Rasa's events), or None for other text."""
+    if not (message.startswith("{") and message.endswith("}")):
+        return None
+    try:
+        fields = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(fields, dict) or not isinstance(fields.get("event"), str):
+        return None
+    return fields
+
+
 def _masking_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
     try:
         message = record.getMessage()
     except (TypeError, ValueError):
         return record  # a broken format string: left for logging's own error report
+    fields = _structlog_event(message)
+    if fields is not None:
+        message = fields.pop("event")
+        fields.pop("level", None)  # the record's level says it
+        record.structured = _masked(fields)
     record.msg, record.args = mask(message), None
     return record
 

@@ -1,31 +1,38 @@
-"""A minimal Prometheus text-format registry: request counters, latency, process memory.
+"""Request counters, latency and process readings through ``prometheus_client``.
 
-Each service process has one :data:`REGISTRY`; ``/metrics`` renders it (format 0.0.4).
-Services add their own readings with :meth:`Registry.gauge_callback`, e.g. the
-channel's inbox depth.
+Each service process has one :data:`REGISTRY`; ``/metrics`` renders it (Prometheus text,
+format 0.0.4). Services add their own readings with :meth:`Registry.gauge_callback`,
+e.g. the channel's inbox depth.
+
+Several workers (``sanic --workers N``, Rasa's workers): set ``PROMETHEUS_MULTIPROC_DIR``
+to an empty directory shared by the service's processes *before they start* (the
+client reads it when it is imported, and the directory must be emptied on each
+deployment). Every process then writes its counters and histograms to that directory,
+and ``/metrics``, whichever worker answers, reports the sum over all of them. Without
+the variable each process counts for itself, in its own registry (one worker, tests).
+
+``process_resident_memory_bytes``, ``process_start_time_seconds`` and the readings added
+with :meth:`Registry.gauge_callback` are read, when ``/metrics`` is asked, in the process
+that answers.
 """
 
 from __future__ import annotations
 
 import os
 import resource
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.metrics import disable_created_metrics
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf"))
-Labels = tuple[tuple[str, str], ...]
 
-
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for k, v in labels
-    )
-    return "{" + inner + "}"
+# the old registry had no *_created series; keep /metrics as it was
+disable_created_metrics()
 
 
 def _rss_bytes() -> int:
@@ -36,68 +43,69 @@ def _rss_bytes() -> int:
         return 0
 
 
-class Registry:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._requests: dict[Labels, int] = defaultdict(int)
-        self._buckets: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self._sums: dict[str, float] = defaultdict(float)
-        self._counts: dict[str, int] = defaultdict(int)
-        self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
-        self.started = time.time()
-        self.service = "unknown"
+class _ProcessReadings(Collector):
+    """A collector of this process's readings, taken when ``/metrics`` is asked."""
 
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self._requests[(("method", method), ("route", route), ("status", str(status)))] += 1
-            buckets = self._buckets[route]
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    buckets[i] += 1
-            self._sums[route] += seconds
-            self._counts[route] += 1
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
 
-    def gauge_callback(self, name: str, help_text: str, read: Callable[[], float]) -> None:
-        self._gauges[name] = (help_text, read)
-
-    def render(self) -> str:
-        service = (("service", self.service),)
-        lines = [
-            "# HELP http_requests_total HTTP requests answered, by route and status.",
-            "# TYPE http_requests_total counter",
-        ]
-        with self._lock:
-            for labels, value in sorted(self._requests.items()):
-                lines.append(f"http_requests_total{_labels(service + labels)} {value}")
-            lines += [
-                "# HELP http_request_duration_seconds Time to answer, by route.",
-                "# TYPE http_request_duration_seconds histogram",
-            ]
-            for route, buckets in sorted(self._buckets.items()):
-                base = service + (("route", route),)
-                for bound, count in zip(BUCKETS, buckets):
-                    le = "+Inf" if bound == float("inf") else repr(bound)
-                    bucket = _labels(base + (("le", le),))
-                    lines.append(f"http_request_duration_seconds_bucket{bucket} {count}")
-                lines.append(
-                    f"http_request_duration_seconds_sum{_labels(base)} {self._sums[route]}"
-                )
-                lines.append(
-                    f"http_request_duration_seconds_count{_labels(base)} {self._counts[route]}"
-                )
+    def collect(self) -> Iterator[Metric]:
+        registry = self.registry
         readings: dict[str, tuple[str, Callable[[], float]]] = {
             "process_resident_memory_bytes": ("Resident memory.", lambda: float(_rss_bytes())),
-            "process_start_time_seconds": ("Start time, Unix seconds.", lambda: self.started),
-            **self._gauges,
+            "process_start_time_seconds": ("Start time, Unix seconds.", lambda: registry.started),
+            **registry._gauges,
         }
         for name, (help_text, read) in readings.items():
             try:
                 reading = float(read())
             except Exception:  # noqa: BLE001 - a failing reading must not hide the others
                 reading = float("nan")
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-            lines.append(f"{name}{_labels(service)} {reading}")
-        return "\n".join(lines) + "\n"
+            family = GaugeMetricFamily(name, help_text, labels=["service"])
+            family.add_metric([registry.service], reading)
+            yield family
+
+
+class Registry:
+    """The service's metrics; multiprocess when ``PROMETHEUS_MULTIPROC_DIR`` is set."""
+
+    def __init__(self) -> None:
+        self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+        self.started = time.time()
+        self.service = "unknown"
+        self._own = CollectorRegistry(auto_describe=True)
+        self._requests = Counter(
+            "http_requests",
+            "HTTP requests answered, by route and status.",
+            ["service", "method", "route", "status"],
+            registry=self._own,
+        )
+        self._duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer, by route.",
+            ["service", "route"],
+            buckets=BUCKETS,
+            registry=self._own,
+        )
+        self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
+        self._readings = _ProcessReadings(self)
+        self._own.register(self._readings)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests.labels(self.service, method, route, str(status)).inc()
+        self._duration.labels(self.service, route).observe(seconds)
+
+    def gauge_callback(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        self._gauges[name] = (help_text, read)
+
+    def render(self) -> str:
+        if self.multiprocess_dir is None:
+            return generate_latest(self._own).decode()
+        # every worker's files in the shared directory, summed; this process's readings
+        merged = CollectorRegistry(auto_describe=True)
+        MultiProcessCollector(merged, path=self.multiprocess_dir)
+        merged.register(self._readings)
+        return generate_latest(merged).decode()
 
 
 REGISTRY = Registry()

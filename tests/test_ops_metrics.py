@@ -1,0 +1,70 @@
+"""/metrics with several workers: prometheus_client's multiprocess mode sums them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKER = """
+import sys
+from ops.metrics import REGISTRY
+REGISTRY.service = "backends"
+for _ in range(int(sys.argv[1])):
+    REGISTRY.observe_request("POST", "/edistrict/applications", 201, 0.2)
+REGISTRY.observe_request("GET", "/citizens/<wa_id:str>", 404, 3.0)
+if sys.argv[2] == "render":
+    print(REGISTRY.render())
+"""
+
+
+def _worker(count: int, then: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, str(count), then],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_two_workers_report_the_sum_of_their_requests(tmp_path):
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    _worker(3, "exit", env)  # one worker answered 3 applications (and has since stopped)
+    text = _worker(2, "render", env)  # the other answered 2, and answers the scrape
+    samples = _samples(text)
+    created = (("method", "POST"), ("route", "/edistrict/applications"))
+    created += (("service", "backends"), ("status", "201"))
+    assert samples[("http_requests_total", created)] == 5
+    missing = (("method", "GET"), ("route", "/citizens/<wa_id:str>"))
+    missing += (("service", "backends"), ("status", "404"))
+    assert samples[("http_requests_total", missing)] == 2
+    slow = (("le", "2.5"), ("route", "/citizens/<wa_id:str>"), ("service", "backends"))
+    assert samples[("http_request_duration_seconds_bucket", slow)] == 0
+    every = (("le", "+Inf"), ("route", "/citizens/<wa_id:str>"), ("service", "backends"))
+    assert samples[("http_request_duration_seconds_bucket", every)] == 2
+    assert samples[("process_resident_memory_bytes", (("service", "backends"),))] > 0
+
+
+def test_one_process_without_the_directory_counts_for_itself(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    text = _worker(4, "render", env)
+    assert text.startswith("# HELP http_requests_total ")
+    created = (("method", "POST"), ("route", "/edistrict/applications"))
+    created += (("service", "backends"), ("status", "201"))
+    assert _samples(text)[("http_requests_total", created)] == 4
+    assert "_created" not in text
