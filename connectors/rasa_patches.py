@@ -1,52 +1,41 @@
-"""Measured fixes for costs Rasa 3.6 pays on every message (profiled under `make bench-load`).
+"""Rasa 3.6 internals replaced where Rasa has no hook: how the tracker store fails, how a
+turn is saved, and three costs paid on every message (profiled under `make bench-load`).
 
-1. Custom-action responses.
+What Rasa lets us configure is configured instead: the event broker is a class of ours
+(``connectors.brokers.SQLEventBroker``, named in the endpoints files), and the channel's
+SQLite settings live in ``connectors.store``. What is left has no hook, so it is checked
+against the Rasa release it was written for (``RASA_VERSION``): any other version fails
+at start-up until each patch below is re-checked against its source.
 
-``RemoteAction._validate_action_result`` calls ``jsonschema.validate(result, schema)``,
-which first re-checks the large events schema against the JSON-Schema meta-schema on
-every call: ~20 ms of CPU per action, so every turn with a custom action (all of ours:
-the slot-mapping action runs on each message) paid it. Here the validator is built once
-and the response is validated exactly as before, raising the same ``ValidationError``
-with Rasa's message.
+Failure behaviour
+1. No silent fallback of the tracker store. Rasa wraps the configured tracker store in
+   ``FailSafeTrackerStore``, which on a database error *returns no tracker* (Rasa then
+   starts a new conversation) and *saves to memory* (the turn is lost at the next restart
+   and invisible to the other workers). Here its methods call the configured store and,
+   on an error, log it and raise: the channel keeps the message in its durable inbox and
+   retries it, so the conversation continues once the database is back, or the citizen
+   gets the channel's apology after its last attempt.
+2. Tracker-store connections: on a database server tested before use
+   (``pool_pre_ping``), so a restart costs no turn; on SQLite the channel store's pool
+   and WAL settings (``create_engine_kwargs``, ``SQLTrackerStore.__init__``).
 
-2. Connections. PostgreSQL connections (tracker store, SQL event broker) are tested
-before use (``pool_pre_ping``), so a database restart costs no turn, and a turn's events
-reach the SQL event broker in one transaction (Rasa commits each event on its own: one
-disk flush per event, 44 % of a worker's time on the production profile). SQLite (the
-embedded default for the tracker store and the channel's inbox): WAL journal with
-``synchronous=NORMAL``, the setting SQLite recommends for WAL, and a connection pool
-(SQLAlchemy 1.4 opens and closes a file database's connection for every transaction,
-and closing the last connection checkpoints the WAL: ~25% of the process's CPU under
-load). A commit is then safe against a crash of the process but not against a power cut
-of the host; production runs on PostgreSQL (the production profile), where commits are
-durable.
-
-3. No silent fallback of the tracker store. Rasa wraps the configured tracker store in
-``FailSafeTrackerStore``, which on a database error *returns no tracker* (Rasa then starts
-a new conversation) and *saves to memory* (the turn is lost at the next restart and
-invisible to the other workers). Here its methods call the configured store and, on an
-error, log it and raise: the channel keeps the message in its durable inbox and retries
-it, so the conversation continues once the database is back, or the citizen gets the
-channel's apology after its last attempt.
-
+Cost per message
+3. Custom-action responses. ``RemoteAction._validate_action_result`` re-checks the large
+   events schema against the JSON-Schema meta-schema on every call (~20 ms of CPU per
+   action); here the validator is built once and the response validated exactly as
+   before, raising the same ``ValidationError`` with Rasa's message.
 4. A turn's save reads the conversation once. ``TrackerStore.stream_events`` retrieves
-and deserialises the whole tracker a second time, only to find the events the turn added;
-``SQLTrackerStore.save`` then counts the stored events to find the same ones. Here the
-count finds them, the event broker gets them and the table gets them (8 % of a worker's
-time under the realistic mix of `make bench-load`).
-
+   and deserialises the whole tracker a second time, only to find the events the turn
+   added; ``SQLTrackerStore.save`` then counts the stored events to find the same ones.
+   Here the count finds them, and the event broker (in one transaction, when it is ours)
+   and the table get them (8 % of a worker's time under the realistic mix).
 5. Event types by name. ``Event.resolve_by_type`` walks every subclass of ``Event`` for
-each event it deserialises (7 %); here a table built from the same walk answers, and an
-unknown name walks again (a subclass imported later) before Rasa's own answer.
-
+   each event it deserialises (7 %); here a table built from the same walk answers, and
+   an unknown name walks again (a subclass imported later) before Rasa's own answer.
 6. One HTTP session per endpoint. ``EndpointConfig.request`` (every custom-action call)
-opens a new aiohttp session, and so a new connection, per request (7 %); here each
-endpoint keeps one session per event loop, built exactly as Rasa builds it, whose idle
-connections are dropped before the action server's keep-alive (5 s) ends.
-
-These replace Rasa internals that have no hook, so they are checked against the Rasa
-version they were written for (``RASA_VERSION``): any other version fails at start-up
-until each patch is re-checked against its source.
+   opens a new aiohttp session, and so a new connection, per request (7 %); here each
+   endpoint keeps one session per event loop, built exactly as Rasa builds it, whose
+   idle connections are dropped before the action server's keep-alive (5 s) ends.
 
 Installed when the WhatsApp channel is imported (``rasa run``).
 """
@@ -57,7 +46,6 @@ import asyncio
 import json
 import logging
 import os
-import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
@@ -65,14 +53,11 @@ from typing import Any
 import aiohttp
 import rasa
 import rasa.shared.utils.common
-import sqlalchemy
-import sqlalchemy.orm
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.brokers.sql import SQLEventBroker
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -82,9 +67,9 @@ from rasa.utils.endpoints import (
     EndpointConfig,
     concat_url,
 )
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import QueuePool
+
+from connectors.brokers import SQLEventBroker
+from connectors.store import sqlite_engine_kwargs, use_sqlite_settings
 
 logger = logging.getLogger(__name__)
 
@@ -113,23 +98,6 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         raise error
 
 
-def _sqlite_pragmas(connection: Any, _: Any) -> None:
-    if isinstance(connection, sqlite3.Connection):
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
-def sqlite_engine_kwargs() -> dict[str, Any]:
-    return {
-        "poolclass": QueuePool,
-        "pool_size": 5,
-        "max_overflow": 10,
-        "connect_args": {"check_same_thread": False, "timeout": 30},
-    }
-
-
 def _tracker_store_engine_kwargs(url: Any) -> dict[str, Any]:
     if str(url).startswith("sqlite"):
         return sqlite_engine_kwargs()
@@ -138,20 +106,15 @@ def _tracker_store_engine_kwargs(url: Any) -> dict[str, Any]:
 
 
 _rasa_engine_kwargs = tracker_store.create_engine_kwargs
-_rasa_broker_init = SQLEventBroker.__init__
+_rasa_sql_tracker_store_init = tracker_store.SQLTrackerStore.__init__
 
 
-def _broker_init(self: SQLEventBroker, *args: Any, **kwargs: Any) -> None:
-    """Rasa's SQL event broker, with connections tested before use (as above)."""
-    try:
-        _rasa_broker_init(self, *args, **kwargs)
-    except sqlalchemy.exc.SQLAlchemyError:  # replicas starting together create the table
-        _rasa_broker_init(self, *args, **kwargs)
-    if self.engine.dialect.name != "sqlite":
-        url = self.engine.url
-        self.engine.dispose()
-        self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
-        self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
+def _sql_tracker_store_init(self: tracker_store.SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
+    """Rasa's, then the WAL settings on an SQLite file (see 2.)."""
+    _rasa_sql_tracker_store_init(self, *args, **kwargs)
+    if self.engine.dialect.name == "sqlite":
+        use_sqlite_settings(self.engine)
+        self.engine.dispose()  # connections opened before the settings
 
 
 _rasa_stream_new_events = tracker_store.TrackerStore._stream_new_events
@@ -163,16 +126,11 @@ async def _stream_new_events(
     new_events: list[Event],
     sender_id: str,
 ) -> None:
-    """A turn's events go to the SQL event broker in one transaction, not one each."""
-    if not isinstance(event_broker, SQLEventBroker) or not new_events:
+    """A turn's events go to our SQL event broker in one transaction, not one each."""
+    if not isinstance(event_broker, SQLEventBroker):
         await _rasa_stream_new_events(self, event_broker, new_events, sender_id)
         return
-    with event_broker.session_scope() as session:
-        for event in new_events:
-            body = {"sender_id": sender_id}
-            body.update(event.as_dict())
-            session.add(event_broker.SQLBrokerEvent(sender_id=sender_id, data=json.dumps(body)))
-        session.commit()
+    event_broker.publish_many([{"sender_id": sender_id, **e.as_dict()} for e in new_events])
 
 
 async def _save(self: tracker_store.SQLTrackerStore, tracker: DialogueStateTracker) -> None:
@@ -297,7 +255,7 @@ def _strict(name: str) -> Callable[..., Awaitable[Any]]:
 def install() -> None:
     if rasa.__version__ != RASA_VERSION and not os.environ.get("DELHI_SEWA_ALLOW_RASA"):
         raise RuntimeError(
-            f"connectors.rasa_speedups replaces Rasa {RASA_VERSION} internals, and this is "
+            f"connectors.rasa_patches replaces Rasa {RASA_VERSION} internals, and this is "
             f"Rasa {rasa.__version__}: check each patch against the new source, then update "
             "RASA_VERSION (DELHI_SEWA_ALLOW_RASA=1 starts anyway, at your own risk)"
         )
@@ -305,10 +263,8 @@ def install() -> None:
         setattr(tracker_store.FailSafeTrackerStore, name, _strict(name))
     RemoteAction._validate_action_result = _validate_action_result
     tracker_store.create_engine_kwargs = _tracker_store_engine_kwargs
-    SQLEventBroker.__init__ = _broker_init
+    tracker_store.SQLTrackerStore.__init__ = _sql_tracker_store_init
     tracker_store.TrackerStore._stream_new_events = _stream_new_events
     tracker_store.SQLTrackerStore.save = _save
     Event.resolve_by_type = staticmethod(_resolve_by_type)
     EndpointConfig.request = _request
-    if not event.contains(Engine, "connect", _sqlite_pragmas):
-        event.listen(Engine, "connect", _sqlite_pragmas)

@@ -63,7 +63,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import ops
-from connectors import asr, conversation, faults, media, phone_numbers, rasa_speedups
+from connectors import asr, conversation, faults, media, phone_numbers, rasa_patches
 from connectors.asr import AsrSettings
 from connectors.graph import OUTSIDE_WINDOW, DownloadError, GraphClient, SendResult
 from connectors.store import BUTTON_TTL_SECONDS, ChannelStore, dumps
@@ -79,7 +79,7 @@ from privacy import mask_tree, redact_aadhaar
 from service_catalogue.templates import Template, TemplateError, Templates, load_templates
 
 logger = logging.getLogger(__name__)
-rasa_speedups.install()
+rasa_patches.install()
 faults.install_from_environment()
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -156,7 +156,8 @@ def running_stack(
             "  enable_selective_domain: true\n"
             f"  headers:\n    Authorization: Bearer {ACTION_SERVER_TOKEN}\n"
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'tracker.db'}\n"
-            f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'events.db'}\n"
+            "event_broker:\n  type: connectors.brokers.SQLEventBroker\n"
+            f"  dialect: sqlite\n  db: {directory / 'events.db'}\n"
         )
         rasa_env = {
             **base_env,

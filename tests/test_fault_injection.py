@@ -343,7 +343,8 @@ def running_rig(directory: Path, production: bool) -> Iterator[Rig]:
             f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
             "  enable_selective_domain: true\n"
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'tracker.db'}\n"
-            f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'events.db'}\n"
+            "event_broker:\n  type: connectors.brokers.SQLEventBroker\n"
+            f"  dialect: sqlite\n  db: {directory / 'events.db'}\n"
         )
         if not production:
             endpoints.write_text(endpoints_text)

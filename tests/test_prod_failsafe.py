@@ -1,18 +1,18 @@
-"""Rasa patched for production (connectors/rasa_speedups): a failing tracker database is
+"""Rasa patched for production (connectors/rasa_patches): a failing tracker database is
 not hidden by FailSafeTrackerStore, and the SQL event broker gets a turn in one commit."""
 
 import json
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import OperationalError
 
-from connectors import rasa_speedups
+from connectors import rasa_patches
+from connectors.brokers import SQLEventBroker
 
 
 class DatabaseDown(InMemoryTrackerStore):
@@ -28,7 +28,7 @@ class DatabaseDown(InMemoryTrackerStore):
 
 @pytest.fixture
 def store():
-    rasa_speedups.install()
+    rasa_patches.install()
     return FailSafeTrackerStore(DatabaseDown(Domain.empty()))
 
 
@@ -49,7 +49,7 @@ async def test_a_failing_save_raises_instead_of_keeping_the_turn_in_memory(store
 
 
 async def test_a_working_store_is_used_as_before():
-    rasa_speedups.install()
+    rasa_patches.install()
     store = FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty()))
     await store.save(DialogueStateTracker.from_events("c1", [UserUttered("hello")]))
     tracker = await store.retrieve("c1")
@@ -57,7 +57,7 @@ async def test_a_working_store_is_used_as_before():
 
 
 async def test_a_turns_events_reach_the_sql_event_broker_in_one_transaction(tmp_path):
-    rasa_speedups.install()
+    rasa_patches.install()
     broker = SQLEventBroker(db=str(tmp_path / "events.db"))
     commits = []
     sa.event.listen(broker.engine, "commit", lambda connection: commits.append(1))
@@ -79,7 +79,7 @@ async def test_a_turns_events_reach_the_sql_event_broker_in_one_transaction(tmp_
 async def test_a_save_reads_the_conversation_once_and_publishes_each_new_event_once(tmp_path):
     from rasa.core.tracker_store import SQLTrackerStore
 
-    rasa_speedups.install()
+    rasa_patches.install()
     broker = SQLEventBroker(db=str(tmp_path / "events.db"))
     store = SQLTrackerStore(Domain.empty(), db=str(tmp_path / "tracker.db"), event_broker=broker)
     retrieved = []
@@ -110,9 +110,9 @@ def test_event_types_resolve_as_rasa_resolves_them():
     import rasa.shared.utils.common
     from rasa.shared.core.events import Event
 
-    rasa_speedups.install()
+    rasa_patches.install()
     for cls in rasa.shared.utils.common.all_subclasses(Event):
-        assert Event.resolve_by_type(cls.type_name) is rasa_speedups._rasa_resolve_by_type(
+        assert Event.resolve_by_type(cls.type_name) is rasa_patches._rasa_resolve_by_type(
             cls.type_name
         )
     assert Event.resolve_by_type("no_such_event", default=UserUttered) is UserUttered
@@ -127,7 +127,7 @@ async def test_custom_action_calls_reuse_one_connection():
 
     from whatsapp_emulator.testing import free_port
 
-    rasa_speedups.install()
+    rasa_patches.install()
     app = Sanic(f"actions_{free_port()}")
     connections: set[int] = set()
 
@@ -143,7 +143,7 @@ async def test_custom_action_calls_reuse_one_connection():
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="s3cret")
         answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(5)]
     finally:
-        await rasa_speedups.close_sessions()
+        await rasa_patches.close_sessions()
         server.close()
         await server.wait_closed()
     assert answers[0] == {"events": [], "responses": [], "token": "s3cret"}
@@ -158,4 +158,26 @@ def test_the_patches_refuse_a_rasa_they_were_not_checked_against(monkeypatch):
     with pytest.raises(
         RuntimeError, match="replaces Rasa 3.6.21 internals, and this is Rasa 3.7.0"
     ):
-        rasa_speedups.install()
+        rasa_patches.install()
+
+
+@pytest.mark.parametrize("endpoints", ["endpoints.yml", "endpoints.prod.yml"])
+async def test_rasa_loads_our_event_broker_from_the_endpoints_file(
+    endpoints, tmp_path, monkeypatch
+):
+    """Rasa's loader logs a warning and runs with no broker when a type cannot be imported;
+    the dashboard's feed would then be silently empty."""
+    import re
+    from pathlib import Path
+
+    from rasa.core.brokers.broker import EventBroker
+    from rasa.utils.endpoints import read_endpoint_config
+
+    for name in re.findall(r"\$\{(\w+)\}", Path(endpoints).read_text()):
+        monkeypatch.setenv(name, "1")
+    config = read_endpoint_config(endpoints, "event_broker")
+    assert config is not None and config.type == "connectors.brokers.SQLEventBroker"
+    config.kwargs = {"dialect": "sqlite", "db": str(tmp_path / "events.db")}
+    config.url = None
+    broker = await EventBroker.create(config)
+    assert isinstance(broker, SQLEventBroker)

@@ -621,9 +621,9 @@ def test_action_responses_are_still_validated():
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
-    from connectors import rasa_speedups
+    from connectors import rasa_patches
 
-    rasa_speedups.install()
+    rasa_patches.install()
     action = RemoteAction("action_x", None)
     assert action._validate_action_result({"events": [], "responses": []})
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
