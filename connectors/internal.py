@@ -7,7 +7,11 @@ Bearer ``WHATSAPP_INTERNAL_TOKEN``; JSON in and out; errors are
 ``{"error": code, "message": text}`` (503 answers add ``retry_after`` seconds).
 
 :class:`InternalApi` holds the logic (each method returns ``(status, body)`` or raises
-:class:`ApiError`); :func:`add_internal_routes` puts it on the connector's blueprint.
+:class:`ApiError`); it needs only the :class:`Channel` protocol of the channel (its store,
+template registry, department numbers, a template send and an erasure), and the
+:class:`~connectors.handoffs.HandoffDesk` for officers. :func:`add_internal_routes` builds
+both from the real :class:`~connectors.whatsapp.WhatsAppInput` and puts them on the
+connector's blueprint.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -25,8 +29,9 @@ from sanic.response import HTTPResponse
 from connectors import conversation
 from connectors.graph import SendResult
 from connectors.handoffs import HandoffDesk, HandoffError
+from connectors.store import ChannelStore
 from ops import tokens
-from service_catalogue.templates import Template, TemplateError
+from service_catalogue.templates import Template, TemplateError, Templates
 
 if TYPE_CHECKING:
     from connectors.whatsapp import WhatsAppInput
@@ -93,11 +98,40 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
 
 
+class Numbers(Protocol):
+    def department_number(self, department: str) -> str | None: ...
+
+
+class Channel(Protocol):
+    """What :class:`InternalApi` needs of the channel (:class:`WhatsAppInput` is one)."""
+
+    @property
+    def store(self) -> ChannelStore: ...
+
+    @property
+    def settings(self) -> Numbers: ...
+
+    @property
+    def templates(self) -> Templates: ...
+
+    async def send_template(
+        self,
+        number: str,
+        wa_id: str,
+        template: Template,
+        language: str,
+        parameters: Any,
+        max_retries: int | None = None,
+    ) -> tuple[SendResult, str]: ...
+
+    def schedule_erasure(self, wa_id: str) -> None: ...
+
+
 class InternalApi:
-    def __init__(self, channel: WhatsAppInput, desk: HandoffDesk | None = None) -> None:
+    def __init__(self, channel: Channel, desk: HandoffDesk) -> None:
         self.channel = channel
         self.store = channel.store
-        self.desk = desk or HandoffDesk(channel)
+        self.desk = desk
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -253,7 +287,7 @@ class InternalApi:
 
 
 def add_internal_routes(blueprint: Blueprint, channel: WhatsAppInput) -> None:
-    api = InternalApi(channel)
+    api = InternalApi(channel, HandoffDesk(channel))
 
     def authorised(request: Request) -> bool:
         given = tokens.bearer(request.headers.get("Authorization"))

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from connectors.graph import GraphClient
+from connectors.handoffs import HandoffDesk
 from connectors.internal import ApiError, InternalApi
 from connectors.testing import INTERNAL_TOKEN
 from connectors.whatsapp import Settings, WhatsAppInput
@@ -71,7 +72,7 @@ class Harness:
 
     def __init__(self, channel, wa, receiver, clock):
         self.channel, self.wa, self.receiver, self.clock = channel, wa, receiver, clock
-        self.api = InternalApi(channel)
+        self.api = InternalApi(channel, HandoffDesk(channel))
         self.rasa = Rasa()
         self.fed = 0
         channel.blueprint(self.rasa)  # as Rasa does: the channel learns its handler
