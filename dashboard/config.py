@@ -205,6 +205,12 @@ class Settings:
         ):
             problems.append("SMS_GATEWAY=http needs SMS_URL (http:// or https://)")
         production = env.get("DELHI_SEWA_PROFILE") == "production" or settings.secure_cookies
+        if production and settings.sms_gateway != "http":
+            # console and file keep the counter codes where operators can read them
+            problems.append(
+                f"SMS_GATEWAY={settings.sms_gateway} is for a local run: production texts "
+                "counter codes through SMS_GATEWAY=http (SMS_URL, SMS_TOKEN)"
+            )
         if production or env.get("METRICS_TOKEN"):
             # production: /metrics only with the token (ops.install checks it)
             secret("METRICS_TOKEN")

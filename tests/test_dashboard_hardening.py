@@ -204,7 +204,28 @@ def test_production_refuses_to_start_without_a_metrics_token(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match="METRICS_TOKEN"):
         Settings.from_env({**env, "DASHBOARD_SECURE_COOKIES": "1"})
     Settings.from_env(env)  # make run: optional
-    Settings.from_env({**env, "DELHI_SEWA_PROFILE": "production", "METRICS_TOKEN": "m" * 32})
+    Settings.from_env(
+        {**env, **PRODUCTION_SMS, "DELHI_SEWA_PROFILE": "production", "METRICS_TOKEN": "m" * 32}
+    )
+
+
+PRODUCTION_SMS = {"SMS_GATEWAY": "http", "SMS_URL": "https://sms.example.gov.in/send"}
+
+
+@pytest.mark.parametrize("gateway", ["console", "file"])
+def test_production_refuses_an_sms_gateway_that_keeps_counter_codes_readable(
+    tmp_path: Path, gateway: str
+) -> None:
+    """console writes each counter code to the log, file to a file: fine for make run, a
+    way round the citizen's confirmation in production."""
+    env = {
+        **environment_for(tmp_path, 8100, "http://127.0.0.1:9"),
+        "DELHI_SEWA_PROFILE": "production",
+        "METRICS_TOKEN": "m" * 32,
+    }
+    with pytest.raises(ConfigError, match=f"SMS_GATEWAY={gateway} is for a local run"):
+        Settings.from_env({**env, "SMS_GATEWAY": gateway})
+    Settings.from_env({**env, **PRODUCTION_SMS})
 
 
 def test_metrics_answer_only_with_the_token(tmp_path: Path) -> None:
