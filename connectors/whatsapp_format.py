@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
@@ -36,6 +36,9 @@ __all__ = [
     "PAGE_PREFIX",
     "STATUS_ORDER",
     "Inbound",
+    "Kind",
+    "Location",
+    "Media",
     "StatusUpdate",
     "more_page_payloads",
     "outbound_payloads",
@@ -117,6 +120,40 @@ _KNOWN_TYPES = frozenset(
 # =========================================================================== inbound
 
 
+#: What a citizen's message is to the channel: typed text, a tap on a button or list row
+#: we sent (``reply``), a photo or document (``media``), a voice note or audio file
+#: (``audio``), a shared location, or anything else WhatsApp can carry (``unsupported``).
+Kind = Literal["text", "reply", "media", "audio", "location", "unsupported"]
+
+
+class _MediaIds(TypedDict):
+    type: str  # the Cloud API type: "image", "document" or "audio"
+    id: str  # the media id to download it with
+    mime_type: str
+    sha256: str | None
+
+
+class Media(_MediaIds, total=False):
+    """An attachment as WhatsApp described it (the bytes are fetched by ``id``). A dict
+    on purpose: the channel stores the message as JSON and reads it back as one."""
+
+    caption: str
+    filename: str  # documents
+    voice: bool  # audio: True for a voice note recorded in WhatsApp
+
+
+class _Coordinates(TypedDict):
+    latitude: float
+    longitude: float
+
+
+class Location(_Coordinates, total=False):
+    """A shared location (a dict, like :class:`Media`)."""
+
+    name: str
+    address: str
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One message a citizen sent, as read from a webhook."""
@@ -126,12 +163,11 @@ class Inbound:
     phone_number_id: str  # our number that received it (value.metadata.phone_number_id)
     display_phone_number: str
     timestamp: int  # unix seconds
-    kind: str  # "text" | "reply" | "media" | "audio" | "location" | "unsupported"
+    kind: Kind
     text: str = ""  # text body; for a reply its title; for media the caption
     reply_id: str | None = None  # button_reply.id / list_reply.id / button.payload
-    # {"id","mime_type","sha256","type",+filename,caption}; audio: +"voice" (a voice note)
-    media: dict[str, Any] | None = None
-    location: dict[str, Any] | None = None  # {"latitude","longitude",+"name","address"}
+    media: Media | None = None  # kinds media and audio
+    location: Location | None = None
     original_type: str = ""  # the Cloud API type as received ("audio", "sticker", ...)
     profile_name: str | None = None
     context_id: str | None = None  # context.id: the message this one replies to
@@ -153,11 +189,11 @@ class StatusUpdate:
 class _Content:
     """What a per-type parser read from a message (the common fields come from outside)."""
 
-    kind: str
+    kind: Kind
     text: str = ""
     reply_id: str | None = None
-    media: dict[str, Any] | None = None
-    location: dict[str, Any] | None = None
+    media: Media | None = None
+    location: Location | None = None
 
 
 def _dict(value: object) -> dict[str, Any] | None:
@@ -268,7 +304,7 @@ def _parse_media(message: dict[str, Any], media_type: str) -> _Content | None:
     media_id = _ident(raw.get("id"))
     if media_id is None:
         return None
-    media: dict[str, Any] = {
+    media: Media = {
         "type": media_type,
         "id": media_id,
         "mime_type": _mime(raw.get("mime_type")),
@@ -299,7 +335,8 @@ def _parse_audio(message: dict[str, Any]) -> _Content | None:
     if content is None or content.media is None:
         return content
     voice = (_dict(message.get("audio")) or {}).get("voice") is True
-    return _Content("audio", media={**content.media, "voice": voice})
+    audio: Media = {**content.media, "voice": voice}
+    return _Content("audio", media=audio)
 
 
 def _parse_location(message: dict[str, Any]) -> _Content | None:
@@ -310,7 +347,7 @@ def _parse_location(message: dict[str, Any]) -> _Content | None:
     longitude = _coordinate(raw.get("longitude"), 180.0)
     if latitude is None or longitude is None:
         return None
-    location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    location: Location = {"latitude": latitude, "longitude": longitude}
     name = _clean_line(raw.get("name"), _NAME_MAX)
     if name:
         location["name"] = name
