@@ -34,6 +34,14 @@ def documented() -> dict[str, set[str]]:
     return table
 
 
+def optional() -> set[str]:
+    """Secrets of optional services (voice notes, the generative layer): marked
+    "(optional)" in the table; unset, the feature is simply off."""
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("**Secrets per service.**", 1)[1]
+    return set(re.findall(r"`([A-Z][A-Z0-9_]+)` \(optional\)", section))
+
+
 def secrets_of(names: set[str]) -> set[str]:
     return {ALIASES.get(n, n) for n in names if SECRET_NAME.search(n)}
 
@@ -62,7 +70,7 @@ def test_compose_gives_each_service_only_its_own_secrets():
         given = secrets_of(set(service.get("environment") or {}))
         assert given == table[name], name
         for key, value in (service.get("environment") or {}).items():
-            if SECRET_NAME.search(key):
+            if SECRET_NAME.search(key) and key not in optional():
                 assert ":?" in str(value), f"{name}.{key} must refuse to start when unset"
 
 

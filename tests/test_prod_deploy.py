@@ -119,7 +119,7 @@ def test_production_endpoints_come_from_the_environment(monkeypatch):
     assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.tracker_store.kwargs["password"] == "from-the-secret-store"
     assert endpoints.lock_store.type == "redis"
-    assert endpoints.event_broker.type == "SQL"
+    assert endpoints.event_broker.type == "connectors.brokers.SQLEventBroker"
     assert endpoints.event_broker.kwargs["db"] == "events"
     assert endpoints.action.url == "http://actions:5055/webhook"
     assert endpoints.action.headers == {"Authorization": "Bearer from-the-secret-store"}
