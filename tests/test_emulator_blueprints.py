@@ -1,7 +1,6 @@
 """The emulator app is three blueprints (Graph API, simulator, control) and every route it
 had before the split still answers with its own handler's answer."""
 
-import pytest
 import requests
 
 from whatsapp_emulator.app import create_app
@@ -62,19 +61,12 @@ def test_the_app_is_exactly_three_blueprints_holding_every_route(tmp_path):
         assert held == routes, name
 
 
-@pytest.fixture(scope="module")
-def receiver():
-    with webhook_receiver() as running:
-        yield running
+def test_every_route_still_answers(tmp_path):
+    with webhook_receiver() as receiver, running_emulator(tmp_path, WEBHOOK_URL=receiver.url) as wa:
+        answers_on_every_route(wa)
 
 
-@pytest.fixture(scope="module")
-def wa(receiver, tmp_path_factory):
-    with running_emulator(tmp_path_factory.mktemp("split"), WEBHOOK_URL=receiver.url) as running:
-        yield running
-
-
-def test_every_route_still_answers(wa):
+def answers_on_every_route(wa):
     def call(method, path, auth=False, **kwargs):
         headers = wa.headers if auth else {}
         return requests.request(method, wa.url + path, headers=headers, timeout=10, **kwargs)

@@ -6,12 +6,10 @@ GET|POST /emulator/verify-webhook, GET /health
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from whatsapp_emulator.emulator import emulator_of, json_body, json_response
+from whatsapp_emulator.emulator import emulator_of, json_body, json_response, routes_blueprint
 
 
 async def health(request: Request) -> HTTPResponse:
@@ -55,16 +53,15 @@ async def verify_webhook(request: Request) -> HTTPResponse:
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("control")
-    routes: list[tuple[str, str, Any]] = [
-        ("GET", "/health", health),
-        ("GET", "/emulator/config", get_config),
-        ("POST", "/emulator/config", post_config),
-        ("GET", "/emulator/stats", stats),
-        ("POST", "/emulator/reset", reset),
-        ("GET", "/emulator/verify-webhook", verify_webhook),
-        ("POST", "/emulator/verify-webhook", verify_webhook),
-    ]
-    for method, uri, handler in routes:
-        bp.add_route(handler, uri, methods=[method], name=f"{handler.__name__}_{method.lower()}")
-    return bp
+    return routes_blueprint(
+        "control",
+        [
+            ("GET", "/health", health),
+            ("GET", "/emulator/config", get_config),
+            ("POST", "/emulator/config", post_config),
+            ("GET", "/emulator/stats", stats),
+            ("POST", "/emulator/reset", reset),
+            ("GET", "/emulator/verify-webhook", verify_webhook),
+            ("POST", "/emulator/verify-webhook", verify_webhook),
+        ],
+    )

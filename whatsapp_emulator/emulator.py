@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sanic import Request
+from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as sanic_json
 
@@ -173,6 +173,14 @@ class Emulator:
             }
         )
         return None
+
+
+def routes_blueprint(name: str, routes: list[tuple[str, str, Any]]) -> Blueprint:
+    """A blueprint of ``(method, uri, handler)`` routes, each named ``<handler>_<method>``."""
+    bp = Blueprint(name)
+    for method, uri, handler in routes:
+        bp.add_route(handler, uri, methods=[method], name=f"{handler.__name__}_{method.lower()}")
+    return bp
 
 
 def emulator_of(request: Request) -> Emulator:

@@ -29,6 +29,7 @@ from whatsapp_emulator.emulator import (
     json_body,
     json_response,
     mime_of,
+    routes_blueprint,
     size_problem,
 )
 from whatsapp_emulator.state import Entry, new_wamid
@@ -232,16 +233,15 @@ async def download_media(request: Request) -> HTTPResponse:
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("graph")
-    routes: list[tuple[str, str, Any]] = [
-        ("POST", f"/{VERSION}/<phone_number_id>/messages", post_messages),
-        ("POST", f"/{VERSION}/<phone_number_id>/media", upload_media),
-        ("GET", f"/{VERSION}/<waba_id>/message_templates", list_templates),
-        ("GET", f"/{VERSION}/<waba_id>/phone_numbers", list_phone_numbers),
-        ("GET", f"/{VERSION}/<object_id>", get_object),
-        ("DELETE", f"/{VERSION}/<object_id>", delete_object),
-        ("GET", "/whatsapp_business/attachments", download_media),
-    ]
-    for method, uri, handler in routes:
-        bp.add_route(handler, uri, methods=[method], name=f"{handler.__name__}_{method.lower()}")
-    return bp
+    return routes_blueprint(
+        "graph",
+        [
+            ("POST", f"/{VERSION}/<phone_number_id>/messages", post_messages),
+            ("POST", f"/{VERSION}/<phone_number_id>/media", upload_media),
+            ("GET", f"/{VERSION}/<waba_id>/message_templates", list_templates),
+            ("GET", f"/{VERSION}/<waba_id>/phone_numbers", list_phone_numbers),
+            ("GET", f"/{VERSION}/<object_id>", get_object),
+            ("DELETE", f"/{VERSION}/<object_id>", delete_object),
+            ("GET", "/whatsapp_business/attachments", download_media),
+        ],
+    )

@@ -29,6 +29,7 @@ from whatsapp_emulator.emulator import (
     json_body,
     json_response,
     mime_of,
+    routes_blueprint,
     size_problem,
 )
 from whatsapp_emulator.state import MEDIA_LIMITS, Entry, Store, dumps, media_kind, new_wamid
@@ -355,17 +356,17 @@ async def simulator_media(request: Request, media_id: str) -> HTTPResponse:
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("simulator")
-    routes: list[tuple[str, str, Any]] = [
-        ("GET", "/", page),
-        ("GET", "/simulator/info", info),
-        ("POST", "/simulator/send", simulator_send),
-        ("POST", "/simulator/upload", simulator_upload),
-        ("GET", "/simulator/conversation", simulator_conversation),
-        ("GET", "/simulator/events", simulator_events),
-        ("GET", "/simulator/media/<media_id>", simulator_media),
-    ]
-    for method, uri, handler in routes:
-        bp.add_route(handler, uri, methods=[method], name=f"{handler.__name__}_{method.lower()}")
+    bp = routes_blueprint(
+        "simulator",
+        [
+            ("GET", "/", page),
+            ("GET", "/simulator/info", info),
+            ("POST", "/simulator/send", simulator_send),
+            ("POST", "/simulator/upload", simulator_upload),
+            ("GET", "/simulator/conversation", simulator_conversation),
+            ("GET", "/simulator/events", simulator_events),
+            ("GET", "/simulator/media/<media_id>", simulator_media),
+        ],
+    )
     bp.static("/static", str(STATIC_DIR), name="static")
     return bp
