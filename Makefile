@@ -74,7 +74,13 @@ stories: train
 	  --fail-on-prediction-errors --out results/stories --quiet; \
 	status=$$?; $(BIN)/python -m bench.test_report stories results/stories; exit $$status
 
-test: lint types validate unit stories
+# `alembic check` for the three databases we own (backends, dashboard, channel): a model
+# changed without a migration fails here (ops/migrate.py; `python -m ops.migrate revision`)
+.PHONY: migrations
+migrations: venv
+	$(BIN)/python -m ops.migrate check
+
+test: lint types validate migrations unit stories
 
 bench-nlu: venv
 	$(BIN)/python -m bench.nlu

@@ -195,7 +195,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.before_server_start
     async def prepare(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        ctx.db.create_all()
+        ctx.db.schema_on_start()
         settings.storage_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         media.prepare(settings.media_dir)  # shared with the channel: documents' files
 

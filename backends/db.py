@@ -13,8 +13,9 @@ Concurrent writers are made safe by the database, not by the process:
 Times are stored as naive UTC datetimes, read from :data:`clock` (tests shift it).
 Calendar dates a citizen or officer sees (SLA due dates, the year in an id, "today" for
 a date field) are dates in India (IST, UTC+5:30): :func:`ist_date`, :func:`today_ist`.
-Tables gain columns over time: :meth:`Database.create_all` adds the missing ones to an
-existing database (each new column is nullable or has a server default).
+The schema changes only through migrations (``backends/migrations/``, Alembic, see
+``ops/migrate.py``): :meth:`Database.create_all` upgrades a database to the newest
+revision; a model change needs a revision (``make test`` runs ``alembic check``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    inspect,
     select,
     text,
     true,
@@ -50,6 +50,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
+
+from ops import migrate
 
 log = logging.getLogger(__name__)
 
@@ -389,6 +391,9 @@ class Erasure(Base):
 class Database:
     """Engine plus :meth:`run`, the one way code touches the database."""
 
+    #: the migration history of this database (``ops.migrate.HISTORIES``)
+    history = "backends"
+
     def __init__(self, url: str) -> None:
         kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
         wal = False
@@ -410,29 +415,14 @@ class Database:
         self._sessions = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
 
     def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
-        self._add_missing_columns()
+        """Bring the schema to the newest revision of this database's history (creates
+        an empty database; stamps one made before migrations), one process at a time."""
+        migrate.upgrade(self.history, self.engine)
 
-    def _add_missing_columns(self) -> None:
-        """Columns added to a model since its table was created (no migration tool)."""
-        inspector = inspect(self.engine)
-        dialect = self.engine.dialect
-        with self.engine.begin() as connection:
-            for table in Base.metadata.sorted_tables:
-                present = {c["name"] for c in inspector.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name in present:
-                        continue
-                    ddl = (
-                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
-                        f"{column.type.compile(dialect=dialect)}"
-                    )
-                    default = column.server_default
-                    if default is not None:
-                        arg = default.arg
-                        ddl += f" DEFAULT {arg.compile(dialect=dialect)}"
-                    connection.execute(text(ddl))
-                    log.info("added column %s.%s", table.name, column.name)
+    def schema_on_start(self) -> None:
+        """At a service's start: upgrade (SQLite, ``make run``), or check the schema is
+        at head where production upgrades in a separate step (``ops.migrate.on_start``)."""
+        migrate.on_start(self.history, self.engine)
 
     def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; retried when it lost a race to another writer.

@@ -15,6 +15,7 @@ given to Rasa again (``exhausted``). Every reply sent for an inbound message is 
 under ``<wamid>:<n>`` (:meth:`ChannelStore.reply_sent`), so a turn run again after a
 crash does not send what the citizen already has.
 SQLite by default (``var/whatsapp.db``), any SQLAlchemy URL (PostgreSQL in production).
+Tables change only through migrations (``connectors/migrations/``, ``ops/migrate.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import QueuePool
+
+from ops import migrate
 
 metadata = sa.MetaData()
 
@@ -168,10 +171,9 @@ class ChannelStore:
             engine_args["pool_pre_ping"] = True
         self.engine = sa.create_engine(url, **engine_args)
         use_sqlite_settings(self.engine)
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.SQLAlchemyError:  # another process created the tables at the same moment
-            metadata.create_all(self.engine)
+        # the channel history (connectors/migrations/): to head on SQLite, checked at head
+        # where production upgrades in a separate step; one process at a time
+        migrate.on_start("channel", self.engine)
 
     # --- inbox -----------------------------------------------------------------------
 

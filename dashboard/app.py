@@ -170,7 +170,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.before_server_start
     async def prepare(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        ctx.db.create_all()
+        ctx.db.schema_on_start()
 
     @app.after_server_start
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

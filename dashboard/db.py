@@ -170,8 +170,8 @@ class NluAnnotation(Base):
 
 
 class Database(_Database):
-    def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+    #: its own migration history (``dashboard/migrations/``, ``ops/migrate.py``)
+    history = "dashboard"
 
     def ping(self) -> bool:
         """Whether the database answers (``/health``)."""
