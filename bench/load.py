@@ -240,7 +240,9 @@ def realistic_run(
     machine_before = machine()
     meter.start()
     began = time.monotonic()
-    with tqdm(total=expected, desc=name, unit="msg", leave=False) as bar:
+    with tqdm(
+        total=expected, desc=name, unit="msg", leave=False, disable=not sys.stderr.isatty()
+    ) as bar:
         results = asyncio.run(traffic.run(args.rate, args.seconds, progress=bar))
     elapsed = time.monotonic() - began
     meter.stop()
