@@ -1,7 +1,11 @@
 """The hand-written OpenAPI 3 document of the service, served at ``GET /openapi.json``.
 
-Kept beside the code on purpose: ``tests/test_backends_api.py`` checks that every
-registered route is documented here and every documented one is registered.
+Kept beside the code on purpose: ``tests/test_backends_edistrict.py``
+(``test_health_and_openapi_document_every_route``) checks that every registered route is
+documented here and every documented one is registered, and every answer the tests get
+from a running service is checked against the operation's documented statuses, content
+types and JSON schemas (``tests/support/backends_contract.py``, used by
+``running_backend``).
 """
 
 from __future__ import annotations
@@ -33,12 +37,25 @@ def _errors(*codes: int) -> dict[str, Any]:
     texts = {
         400: "Bad input: `details.fields` maps each field to an error code",
         401: "Missing or wrong bearer token",
-        403: "This token may not make this call",
+        403: "This token may not make this call, or the record is another department's "
+        "(wrong_department)",
         404: "Unknown id, or not the caller's own record",
         409: "Wrong state for this action, or Idempotency-Key reused with another body",
         422: "Refused by a rule (e.g. documents missing, no fee)",
     }
     return {str(code): _json(_ref("Error"), texts[code]) for code in codes}
+
+
+def _gateway_page_404(gateway: str) -> dict[str, Any]:
+    """404 of a gateway's page: an unknown link, or the page of another gateway."""
+    return {
+        "description": f"unknown link (HTML page); or PAYMENT_GATEWAY is not {gateway}, "
+        "so the route is not mounted (JSON error not_found)",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"schema": _ref("Error")},
+        },
+    }
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +78,25 @@ _REFUND = _obj(
     created_at={"type": "string", "format": "date-time"},
 )
 _INT = {"type": "integer"}
+_BROADCAST_BODY = _obj(
+    ["department", "category", "text"],
+    department=_STR,
+    category={"type": "string", "enum": list(BROADCAST_CATEGORIES)},
+    text=_obj(["hi", "en"], hi=_STR, en=_STR),
+    district=_STR,
+)
+_BROADCAST_PREVIEW = _obj(
+    ["department", "category", "district", "template", "audience", "by_language"]
+    + ["excluded", "message"],
+    department=_STR,
+    category={"type": "string", "enum": list(BROADCAST_CATEGORIES)},
+    district={"type": "string", "nullable": True},
+    template=_STR,
+    audience=_INT,
+    by_language=_obj(["hi", "en"], hi=_INT, en=_INT),
+    excluded=_obj(["opted_out", "other_district"], opted_out=_INT, other_district=_INT),
+    message=_obj(["hi", "en"], hi=_STR, en=_STR),
+)
 _TIME = {"type": "string", "format": "date-time"}
 _LANG = {"type": "string", "enum": ["hi", "en"]}
 _CITIZEN = [{"$ref": "#/components/parameters/CitizenId"}]
@@ -399,7 +435,7 @@ _PATHS: dict[str, Any] = {
     "/edistrict/applications/{application_id}": {
         "get": _op(
             "One application",
-            {"200": _json(_ref("Application"), "application"), **_errors(401, 404)},
+            {"200": _json(_ref("Application"), "application"), **_errors(401, 403, 404)},
             params=_APP + _CITIZEN,
             security=_TOKEN,
             tags=["edistrict"],
@@ -646,7 +682,11 @@ _PATHS: dict[str, Any] = {
         "get": _op(
             "The payment link (PAYMENT_GATEWAY=razorpay): hands the order to Razorpay's "
             "hosted checkout",
-            {"200": _html("page"), "404": _html("unknown"), "409": _html("nothing to pay")},
+            {
+                "200": _html("page"),
+                "404": _gateway_page_404("razorpay"),
+                "409": _html("nothing to pay"),
+            },
             params=_ORDER,
             tags=["payments"],
         )
@@ -675,13 +715,22 @@ _PATHS: dict[str, Any] = {
     "/pay/{order_id}": {
         "get": _op(
             "Hosted sandbox checkout page (PAYMENT_GATEWAY=sandbox only; never in production)",
-            {"200": _html("page"), "404": _html("unknown")},
+            {
+                "200": _html("page"),
+                "404": _gateway_page_404("sandbox"),
+                "409": _html("nothing to pay: the order is closed or the application withdrawn"),
+            },
             params=_ORDER,
             tags=["sandbox gateway"],
         ),
         "post": _op(
             "Sandbox outcome; the gateway then POSTs signed webhooks to the merchant",
-            {"200": _html("outcome page"), "400": _html("bad outcome"), "404": _html("unknown")},
+            {
+                "200": _html("outcome page"),
+                "400": _html("bad outcome"),
+                "404": _gateway_page_404("sandbox"),
+                "409": _html("nothing to pay: the order is closed or the application withdrawn"),
+            },
             params=_ORDER,
             body={
                 "required": True,
@@ -765,7 +814,7 @@ _PATHS: dict[str, Any] = {
     "/grievances/{grievance_id}": {
         "get": _op(
             "One grievance",
-            {"200": _json(_ref("Grievance"), "grievance"), **_errors(401, 404)},
+            {"200": _json(_ref("Grievance"), "grievance"), **_errors(401, 403, 404)},
             params=_GRV + _CITIZEN,
             security=_TOKEN,
             tags=["grievances"],
@@ -886,15 +935,7 @@ _PATHS: dict[str, Any] = {
                 **_errors(400, 401, 403, 409),
             },
             params=_OFFICER + _KEY,
-            body=_body(
-                _obj(
-                    ["department", "category", "text"],
-                    department=_STR,
-                    category={"type": "string", "enum": list(BROADCAST_CATEGORIES)},
-                    text=_obj(["hi", "en"], hi=_STR, en=_STR),
-                    district=_STR,
-                )
-            ),
+            body=_body(_BROADCAST_BODY),
             security=_TOKEN,
             tags=["broadcasts"],
         ),
@@ -917,8 +958,8 @@ _PATHS: dict[str, Any] = {
             "Audience preview, nothing sent: how many would receive it, how many it concerns "
             "but would not reach (excluded.opted_out: said STOP; excluded.other_district), "
             "and the exact message in hi and en (the template's wording around the text)",
-            {"200": _json({"type": "object"}, "preview"), **_errors(400, 401, 403)},
-            body=_body({"type": "object"}),
+            {"200": _json(_BROADCAST_PREVIEW, "preview"), **_errors(400, 401, 403)},
+            body=_body(_BROADCAST_BODY),
             security=_TOKEN,
             tags=["broadcasts"],
         )

@@ -5,7 +5,8 @@
 
 The child gets a free 127.0.0.1 port, a SQLite file (or ``BACKENDS_TEST_DB_URL``) and a
 storage directory under the given directory, the test secrets below, and writes its
-log to ``backend.log_path``.
+log to ``backend.log_path``. While it runs, every answer the test process gets from it
+is checked against backends/openapi.py (tests/support/backends_contract.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from ops import tokens
 from scripts.processes import child_process, free_port
 from service_catalogue import load
+from tests.support.backends_contract import checking
 
 # Credentials of the throw-away test service only; never used anywhere else.
 SERVICE_TOKEN = "test-service-token-0123456789"  # noqa: S105
@@ -90,9 +92,12 @@ def running_backend(directory: Path, **overrides: str) -> Iterator[Backend]:
     env = {**os.environ, **settings}
     log_path = directory / "backends.log"
     url = f"http://127.0.0.1:{port}"
-    with child_process(
-        [sys.executable, "-m", "backends"], env, log_path, f"{url}/health", "backends", 30
-    ):
+    with (
+        child_process(
+            [sys.executable, "-m", "backends"], env, log_path, f"{url}/health", "backends", 30
+        ),
+        checking(url),
+    ):  # every answer the test gets is checked against the OpenAPI document
         yield Backend(
             url=url,
             db_url=settings["BACKENDS_DB_URL"],
