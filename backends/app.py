@@ -26,9 +26,9 @@ from backends import (
     edistrict,
     erasure,
     grievances,
+    jobs,
     notifications,
     openapi,
-    outbox,
     payments,
     reminders,
 )
@@ -151,6 +151,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
     app.config.FALLBACK_ERROR_FORMAT = "json"
     ctx = Context(settings=settings, db=Database(settings.db_url), catalogue=catalogue or load())
     app.ctx.backends = ctx
+    job_names = jobs.in_process(settings)  # refuses unknown names before starting
     clock.offset_file = settings.clock_offset_file
 
     for method, path, handler in ROUTES:
@@ -201,20 +202,10 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> Sanic:
 
     @app.after_server_start
     async def start_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
-        ctx.tasks.spawn(payments.reconciler(ctx))
-        ctx.tasks.spawn(grievances.escalator(ctx))
-        if not settings.background_tasks:
-            return
-        ctx.tasks.spawn(outbox.outbox_task(ctx))
-        ctx.tasks.spawn(reminders.reminder_task(ctx))
-        if settings.channel_url and settings.internal_token:
-            ctx.tasks.spawn(notifications.dispatcher(ctx))
-            ctx.tasks.spawn(notifications.status_sync(ctx))
-        else:
-            log.warning(
-                "CHANNEL_URL or WHATSAPP_INTERNAL_TOKEN is not set: notifications are "
-                "queued but not sent"
-            )
+        # each job runs once at a time across replicas (backends/jobs.py: a lock of the
+        # database per run); BACKENDS_JOBS leaves some to a scheduler (CronJobs)
+        for name in job_names:
+            ctx.tasks.spawn(jobs.loop(ctx, name))
 
     @app.before_server_stop
     async def stop_tasks(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

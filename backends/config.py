@@ -37,6 +37,7 @@ missing or unusable one, and ``python -m backends`` refuses to start with that m
 | ``WHATSAPP_INTERNAL_TOKEN`` | secret of the channel's internal API; unset: notifications |
 | | are queued but not sent (a warning at start) |
 | ``BACKENDS_BACKGROUND_TASKS`` | ``1``; ``0`` starts no notification, reminder or status task |
+| ``BACKENDS_JOBS`` | ``all``; ``none`` or names of jobs (``backends/jobs.py``) run in-process |
 | ``OUTBOX_INTERVAL_SECONDS`` | ``1``: how often new events become notifications and due ones |
 | | are sent |
 | ``STATUS_SYNC_INTERVAL_SECONDS`` | ``60``: how often delivery/read statuses are pulled |
@@ -100,6 +101,7 @@ class Settings:
     channel_url: str = ""
     internal_token: str = ""
     background_tasks: bool = True
+    jobs: str = "all"
     outbox_interval_seconds: float = 1.0
     status_sync_interval_seconds: float = 60.0
     reminder_interval_seconds: float = 60.0
@@ -224,6 +226,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         channel_url=env.get("CHANNEL_URL", DEFAULT_CHANNEL_URL).rstrip("/"),
         internal_token=internal_token,
         background_tasks=env.get("BACKENDS_BACKGROUND_TASKS", "1") != "0",
+        jobs=env.get("BACKENDS_JOBS", "all"),
         outbox_interval_seconds=number("OUTBOX_INTERVAL_SECONDS", 1),
         status_sync_interval_seconds=number("STATUS_SYNC_INTERVAL_SECONDS", 60),
         reminder_interval_seconds=number("REMINDER_INTERVAL_SECONDS", 60),

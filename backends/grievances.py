@@ -12,7 +12,6 @@ escalates once.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import re
@@ -399,15 +398,6 @@ async def escalate_due_route(request: Request) -> HTTPResponse:
     return json_response(
         {"escalated": ctx.db.run(lambda session: escalate_due(session, ctx, utcnow()))}
     )
-
-
-async def escalator(ctx: Context) -> None:
-    while True:
-        try:
-            ctx.db.run(lambda session: escalate_due(session, ctx, utcnow()))
-        except Exception:
-            log.exception("grievance escalation failed; will retry")
-        await asyncio.sleep(ctx.settings.escalation_interval_seconds)
 
 
 async def create_feedback(request: Request) -> HTTPResponse:

@@ -4,16 +4,17 @@ Whatever wants to message a citizen (:mod:`backends.outbox` for state changes,
 :mod:`backends.reminders`, :mod:`backends.broadcasts`, a CSC filing) calls
 :func:`enqueue` inside its own transaction; nothing talks to WhatsApp directly.
 
-- :func:`dispatcher` claims due rows with a conditional UPDATE (``claim`` token and a
-  lease, so two backend processes never send the same row), one row per citizen at a
-  time in queue order (a later message waits while an earlier one is pending, e.g.
-  for a retry: the citizen reads them in the order of the events), reads the citizen's
-  preferences immediately before each send, POSTs ``{CHANNEL_URL}/notify`` with
-  ``key = "ntf-<id>"`` (the channel sends a key once, so a row re-sent after a crash
-  reaches the citizen once) and records the answer: 200 → ``sent``; 422 → ``failed``
-  with the channel's code; 503 or no answer → retried with doubling back-off and jitter.
-  Broadcasts are paced per department number (:class:`Pacer`).
-- :func:`status_sync` pulls delivery/read statuses of sent rows (``POST /statuses``).
+- the ``dispatch-notifications`` job (:mod:`backends.jobs`) claims due rows with a
+  conditional UPDATE (``claim`` token and a lease, so two backend processes never send
+  the same row), one row per citizen at a time in queue order (a later message waits
+  while an earlier one is pending, e.g. for a retry: the citizen reads them in the order
+  of the events), reads the citizen's preferences immediately before each send, POSTs
+  ``{CHANNEL_URL}/notify`` with ``key = "ntf-<id>"`` (the channel sends a key once, so a
+  row re-sent after a crash reaches the citizen once) and records the answer: 200 →
+  ``sent``; 422 → ``failed`` with the channel's code; 503 or no answer → retried with
+  doubling back-off and jitter. Broadcasts are paced per department number
+  (:class:`Pacer`).
+- the ``sync-statuses`` job pulls delivery/read statuses of sent rows (``POST /statuses``).
 
 Every state lives in the database: a restart loses nothing.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import hashlib
 import json
 import logging
@@ -426,30 +426,6 @@ class Sender:
         }
 
 
-async def dispatcher(ctx: Context) -> None:
-    sender = Sender(ctx)
-    try:
-        while True:
-            sender.flush()
-            claimed = 0
-            if len(sender.in_flight) < IN_FLIGHT:
-                try:
-                    rows = ctx.db.run(lambda s: claim_due(s, clock.now(), BATCH))
-                except Exception:
-                    log.exception("claiming notifications failed; will retry")
-                    rows = []
-                for row in rows:
-                    sender.spawn(row)
-                claimed = len(rows)
-            busy = claimed or sender.in_flight or sender.outcomes
-            await asyncio.sleep(FLUSH_SECONDS if busy else ctx.settings.outbox_interval_seconds)
-    finally:
-        for task in list(sender.in_flight):
-            task.cancel()
-        sender.flush()
-        await sender.channel.close()
-
-
 # --------------------------------------------------------------------------- statuses
 
 
@@ -490,38 +466,6 @@ def record_statuses(
                 row.error = "whatsapp_failed"
             changed += 1
     return changed
-
-
-async def status_sync(ctx: Context) -> None:
-    channel = Channel(ctx)
-    try:
-        while True:
-            await asyncio.sleep(ctx.settings.status_sync_interval_seconds)
-            try:
-                rows = ctx.db.run(lambda s: _to_check(s, clock.now()))
-                if not rows:
-                    continue
-                status, answer = await channel.post("/statuses", {"ids": [m for _, m in rows]})
-                statuses = answer.get("statuses") if status == 200 else None
-                if not isinstance(statuses, dict):
-                    log.warning("status sync: unexpected answer %d", status)
-                    continue
-                changed = ctx.db.run(
-                    functools.partial(
-                        record_statuses,
-                        rows=rows,
-                        statuses=statuses,
-                        now=clock.now().replace(microsecond=0),
-                    )
-                )
-                if changed:
-                    log.info("status sync: %d notification(s) changed", changed)
-            except ChannelDown:
-                log.info("status sync: channel unavailable; will retry")
-            except Exception:
-                log.exception("status sync failed; will retry")
-    finally:
-        await channel.close()
 
 
 def counts(session: Session, *where: Any) -> dict[str, int]:

@@ -1,12 +1,12 @@
 """From the ``events`` log to notifications and reminders.
 
-:func:`outbox_task` reads events after a durable cursor (row ``outbox`` of ``cursors``)
-and turns each relevant one into a ``notifications`` row whose unique ``dedupe_key`` is
-derived from the event's content (type, subject, new state, reason) — never from the
-event's id — so the same state change logged twice, or events read again after a
-crash, give one message. The cursor only moves past events older than
-:data:`SETTLE` (ids may become visible out of order on PostgreSQL); younger ones are
-read again next round, harmlessly.
+The ``outbox`` job (:mod:`backends.jobs`, :func:`process`) reads events after a durable
+cursor (row ``outbox`` of ``cursors``) and turns each relevant one into a
+``notifications`` row whose unique ``dedupe_key`` is derived from the event's content
+(type, subject, new state, reason) — never from the event's id — so the same state
+change logged twice, or events read again after a crash, give one message. The cursor
+only moves past events older than :data:`SETTLE` (ids may become visible out of order on
+PostgreSQL); younger ones are read again next round, harmlessly.
 
 - ``application.status_changed`` to verified, approved (only when no certificate
   follows), rejected, resubmission_requested → ``application_*``; every status change
@@ -23,7 +23,6 @@ read again next round, harmlessly.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backends import notifications, reminders
-from backends.db import Application, Cursor, Event, Grievance, clock, events_of
+from backends.db import Application, Cursor, Event, Grievance, events_of
 from backends.erasure import PSEUDONYM_PREFIX
 from backends.web import Context
 
@@ -252,15 +251,3 @@ def process(session: Session, ctx: Context, now: datetime) -> int:
             raise _CursorMoved()
     session.flush()
     return len(events) if settled != start else 0
-
-
-async def outbox_task(ctx: Context) -> None:
-    while True:
-        try:
-            read = ctx.db.run(lambda s: process(s, ctx, clock.now().replace(microsecond=0)))
-        except _CursorMoved:
-            read = 1
-        except Exception:
-            log.exception("outbox round failed; will retry")
-            read = 0
-        await asyncio.sleep(0 if read >= BATCH else ctx.settings.outbox_interval_seconds)

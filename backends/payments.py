@@ -23,7 +23,6 @@ One fee, paid once:
 from __future__ import annotations
 
 import asyncio
-import functools
 import hmac
 import html
 import json
@@ -580,23 +579,6 @@ def settle(
     if not captured and payments and all(p.status == "failed" for p in payments):
         changed = mark_failed(session, order, now)
     return changed
-
-
-async def reconciler(ctx: Context) -> None:
-    while True:
-        await asyncio.sleep(ctx.settings.reconcile_interval_seconds)
-        try:
-            work = functools.partial(ctx.db.run, lambda s: reconcile_due(s, ctx, utcnow()))
-            # Razorpay's status API is HTTP: off the event loop (the sandbox's is a query).
-            if ctx.settings.payment_gateway == "sandbox":
-                settled = work()
-            else:
-                settled = await asyncio.to_thread(work)
-        except Exception:
-            log.exception("payment reconciliation failed; will retry")
-            continue
-        if settled:
-            log.info("reconciler settled %d order(s)", len(settled))
 
 
 # --------------------------------------------------------------------------- sandbox gateway

@@ -21,7 +21,6 @@ deferred to tomorrow 08:00). A reminder repeats ``repeat_hours`` apart, at most
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +41,6 @@ from backends.db import (
     Notification,
     Reminder,
     iso,
-    utcnow,
 )
 from backends.web import Context, context, officer
 from service_catalogue import Service
@@ -248,17 +246,6 @@ def run_due(session: Session, ctx: Context, now: datetime) -> int:
             reminder.due_at = now + timedelta(hours=reminder.repeat_hours)
     session.flush()
     return queued
-
-
-async def reminder_task(ctx: Context) -> None:
-    while True:
-        try:
-            queued = ctx.db.run(lambda s: run_due(s, ctx, utcnow()))
-            if queued:
-                log.info("queued %d reminder(s)", queued)
-        except Exception:
-            log.exception("reminders failed; will retry")
-        await asyncio.sleep(ctx.settings.reminder_interval_seconds)
 
 
 def render(reminder: Reminder) -> dict[str, Any]:

@@ -189,13 +189,15 @@ def _adopt(name: str, connection: sa.engine.Connection) -> None:
         tables = set(sa.inspect(c).get_table_names()) - {HISTORIES[name].version_table}
         wanted = _columns(c, tables)
     scratch.dispose()
-    present_tables = set(sa.inspect(connection).get_table_names())
-    missing = sorted(wanted - _columns(connection, tables & present_tables))
-    if missing:
+    present = set(sa.inspect(connection).get_table_names())
+    columns = sorted(wanted - _columns(connection, tables & present))
+    problems = [c for c in columns if c.split(".")[0] in present]
+    if tables - present:
+        problems.append(f"tables {', '.join(sorted(tables - present))}")
+    if problems:
         raise RuntimeError(
             f"the {name} database predates the baseline schema (missing: "
-            f"{', '.join(missing[:10])}): start the previous release on it once, then "
-            "upgrade"
+            f"{', '.join(problems)}): start the previous release on it once, then upgrade"
         )
     command.stamp(config(name, connection), BASELINE)
     log.info("schema %s: existing database stamped at baseline %s", name, BASELINE)

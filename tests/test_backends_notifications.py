@@ -17,7 +17,6 @@ import requests
 from sqlalchemy import insert, select, update
 
 from backends import reminders
-from backends.citizens import preference_now
 from backends.db import Cursor, Database, Event, Notification
 from backends.testing import (
     Backend,
@@ -591,8 +590,12 @@ def test_csc_filing_locked_after_five_wrong_codes_or_declined(
     assert declined.status_code == 200 and declined.json()["status"] == "cancelled"
 
 
-def test_an_existing_database_gains_the_new_columns(tmp_path: Path) -> None:
-    """A database made before preferences had status_updates/departments keeps working."""
+def test_a_database_older_than_the_migration_baseline_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    """A database made before preferences had status_updates/departments is not patched
+    column by column at start-up any more (issue 13, item 11): the migrations refuse it,
+    naming what is missing, and change nothing (tests/test_migrations.py)."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db = Database(url)
     with db.engine.begin() as connection:
@@ -603,15 +606,9 @@ def test_an_existing_database_gains_the_new_columns(tmp_path: Path) -> None:
         connection.exec_driver_sql(
             "INSERT INTO citizen_preferences VALUES ('919800000300', 0, 0, '2026-01-01 00:00:00')"
         )
-    db.create_all()
-    assert preference_now(db, "919800000300") == {
-        "citizen_id": "919800000300",
-        "broadcasts": False,
-        "reminders": False,
-        "status_updates": True,
-        "departments": [],
-        "district": None,
-        "language": None,
-        "updated_at": "2026-01-01T00:00:00Z",
-    }
+    with pytest.raises(RuntimeError, match="predates the baseline.*citizen_preferences.status"):
+        db.create_all()
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT * FROM citizen_preferences").all()
+    assert [tuple(r) for r in rows] == [("919800000300", 0, 0, "2026-01-01 00:00:00")]
     db.dispose()
