@@ -224,17 +224,19 @@ def realistic_run(
     channel_db_url: str,
     groups: dict[str, list[int]],
     args: argparse.Namespace,
+    rest_url: str = "",
 ) -> Measured:
     from tqdm import tqdm
 
     from bench.processes import CpuMeter, machine
-    from bench.traffic import JOURNEYS, Traffic
+    from bench.traffic import JOURNEYS, TEXT_JOURNEYS, Traffic
 
-    journeys = JOURNEYS
-    warm = Traffic(stack.emulator.url, channel_db_url, stack.backend, journeys, prefix="9196")
+    journeys = TEXT_JOURNEYS if args.mix == "text" else JOURNEYS
+    url = stack.emulator.url
+    warm = Traffic(url, channel_db_url, stack.backend, journeys, prefix="9196", rest_url=rest_url)
     asyncio.run(warm.run(rate=4, seconds=8))
     print(f"{name} warm-up: {warm.results.completed()} turns", flush=True)
-    traffic = Traffic(stack.emulator.url, channel_db_url, stack.backend, journeys)
+    traffic = Traffic(url, channel_db_url, stack.backend, journeys, rest_url=rest_url)
     expected = int(args.rate * args.seconds)
     meter = CpuMeter({**groups, "load generator": [os.getpid()]})
     machine_before = machine()
@@ -251,7 +253,7 @@ def realistic_run(
         results=results,
         cpu_ms=meter.cpu_ms(),
         peak_mb=meter.peak_mb(),
-        duplicated=duplicated_replies(stack.emulator.url, channel_db_url),
+        duplicated=-1 if rest_url else duplicated_replies(stack.emulator.url, channel_db_url),
         seconds=elapsed,
         machine=f"before the run: {machine_before}; after: {machine()}",
     )
@@ -299,14 +301,15 @@ def print_measured(runs: list[Measured], args: argparse.Namespace) -> None:
 
     for run in runs:
         r = run.results
+        mix = "text turns of the realistic mix" if args.mix == "text" else "realistic mix"
         print(
-            f"\n## {run.name}: realistic mix, target {args.rate:.0f} msg/s for "
+            f"\n## {run.name}: {mix}, target {args.rate:.0f} msg/s for "
             f"{args.seconds:.0f} s ({run.machine})"
         )
         print(
             f"sent {r.sent} messages, {r.completed()} turns finished in {run.seconds:.0f} s: "
             f"{r.messages_per_second():.1f} msg/s sustained; lost {r.lost}, failed {r.failed}, "
-            f"duplicated {run.duplicated}; journeys finished "
+            f"duplicated {run.duplicated if run.duplicated >= 0 else 'n/a'}; journeys finished "
             f"{sum(r.journeys_done.values())}/{sum(r.journeys_started.values())}"
         )
         if r.script_errors:
@@ -380,7 +383,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--mix", choices=("realistic", "chitchat"), default="realistic")
+    parser.add_argument(
+        "--mix",
+        choices=("realistic", "text", "chitchat"),
+        default="realistic",
+        help="text: the realistic mix's text turns, also on Rasa's stock REST channel",
+    )
     parser.add_argument("--rate", type=float, default=60.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--citizens", type=int, default=400, help="chit-chat mix only")
@@ -402,13 +410,24 @@ def main() -> None:
     print(f"machine at start: {machine()}", flush=True)
     if args.production:
         runs = production_runs(args)
-    elif args.mix == "realistic":
-        runs = [realistic_standard_run(args, running_stack)]
+    elif args.mix in ("realistic", "text"):
+        runs = realistic_standard_runs(args, running_stack)
     else:
         runs = standard_runs(args, running_stack)
-    if args.mix == "realistic":
+    if args.mix in ("realistic", "text"):
         print("\n# summary")
         print_measured(runs, args)
+        if len(runs) == 2:
+            ours, rest = (r.results for r in runs)
+            from bench.traffic import percentile
+
+            every = [v for k, vs in ours.turns.items() for v in vs if not k.startswith("pay")]
+            rest_every = [v for vs in rest.turns.values() for v in vs]
+            print(
+                f"\nWhatsApp connector / stock REST, same model, mix and rate: sustained "
+                f"{ours.messages_per_second() / max(rest.messages_per_second(), 1e-9):.2f}×, "
+                f"p95 {percentile(rest_every, 95) / max(percentile(every, 95), 1e-9):.2f}× lower"
+            )
         return
     print()
     print(f"machine at the end: {machine()}")
@@ -434,15 +453,21 @@ def main() -> None:
         )
 
 
-def realistic_standard_run(args: argparse.Namespace, running_stack: Any) -> Measured:
-    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as stack:
+def realistic_standard_runs(args: argparse.Namespace, running_stack: Any) -> list[Measured]:
+    rest = args.mix == "text" and not args.no_rest
+    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp), with_rest=rest) as stack:
         if args.duplicates > 1:
             stack.emulator.configure(duplicates=args.duplicates)
-        measured = realistic_run(
-            "SQLite, 1 worker", stack, f"sqlite:///{stack.whatsapp_db}", stack_groups(stack), args
-        )
-        print_measured([measured], args)
-        return measured
+        db = f"sqlite:///{stack.whatsapp_db}"
+        runs = [realistic_run("SQLite, 1 worker", stack, db, stack_groups(stack), args)]
+        print_measured(runs[-1:], args)
+        if rest and stack.rest_url and stack.rest_pid:
+            groups = {**stack_groups(stack), "Rasa + channel": [stack.rest_pid]}
+            runs.append(
+                realistic_run("stock REST, 1 worker", stack, "", groups, args, stack.rest_url)
+            )
+            print_measured(runs[-1:], args)
+        return runs
 
 
 def standard_runs(args: argparse.Namespace, running_stack: Any) -> list[Run]:

@@ -205,7 +205,7 @@ QUESTIONS = [
     say("शादी का रजिस्ट्रेशन कितने दिन में होता है और कहाँ जाना पड़ेगा?", "question"),
     say("CSC centre near Seelampur?", "question"),
 ]
-CHITCHAT = [
+CHITCHAT_TURNS = [
     say("Hi", "greet"),
     tap("Yes, I agree", "consent"),
     say("are you a bot?", "chit-chat"),
@@ -229,6 +229,9 @@ def _languages(name: str, share: float, build: Callable[[str], list[Step]]) -> l
     ]
 
 
+CHITCHAT = CHITCHAT_TURNS
+
+
 # Shares of citizens, not of messages; the messages each journey sends are in the report.
 JOURNEYS: list[Journey] = [
     *_languages("income certificate (free)", 0.15, apply_income),
@@ -243,6 +246,19 @@ JOURNEYS: list[Journey] = [
         0.10,
         lambda lang: [*apply_learner(lang), APPROVE, say(DOWNLOAD[lang], "download", "%document")],
     ),
+    Journey("grievance + status (hinglish)", 0.10, GRIEVANCE),
+    Journey("grievance + status (en)", 0.05, GRIEVANCE_EN),
+    Journey("free questions", 0.25, QUESTIONS),
+    Journey("chit-chat", 0.10, CHITCHAT),
+]
+
+
+# The same citizens without what Rasa's stock REST channel cannot carry (photos, the
+# payment page, an officer's approval): every form turn up to the first document, the
+# grievances, the questions and the chit-chat. For the ratio against the REST channel.
+TEXT_JOURNEYS: list[Journey] = [
+    *_languages("income certificate form (text)", 0.15, lambda lang: INCOME[lang]),
+    *_languages("learner licence form (text)", 0.35, lambda lang: LEARNER[lang]),
     Journey("grievance + status (hinglish)", 0.10, GRIEVANCE),
     Journey("grievance + status (en)", 0.05, GRIEVANCE_EN),
     Journey("free questions", 0.25, QUESTIONS),
@@ -403,6 +419,52 @@ class Phone:
         return "\n".join(r.text for r in self.seen)
 
 
+class RestPhone(Phone):
+    """The same citizen on Rasa's stock REST channel: the replies come in the response."""
+
+    async def send(self, message: dict[str, Any], turn: str) -> list[Reply]:
+        t = self.traffic
+        # a tap is sent as its title, typed: the assistant obeys a "/intent" payload only
+        # from a channel that vouches for it (ours), never as text (issue 11, defect 14)
+        text = message.get("reply_title") if message["type"] == "payload" else message["text"]
+        body = {"sender": f"rest{self.wa_id}", "message": text}
+        started = time.monotonic()
+        t.results.first_sent = t.results.first_sent or started
+        t.results.sent += 1
+        try:
+            async with t.session.post(f"{t.rest_url}/webhooks/rest/webhook", json=body) as r:
+                r.raise_for_status()
+                answer = await r.json(content_type=None)
+        except (asyncio.TimeoutError, aiohttp.ClientError):
+            t.results.lost += 1
+            raise
+        finished = time.monotonic()
+        t.results.turns[turn].append(finished - started)
+        t.results.last_done = max(t.results.last_done, finished)
+        replies = []
+        for i, item in enumerate(answer or []):
+            buttons = item.get("buttons") or []
+            replies.append(
+                Reply(
+                    seq=self.after + i + 1,
+                    kind="buttons" if buttons else "text",
+                    text=str(item.get("text") or ""),
+                    buttons=[str(b.get("title")) for b in buttons],
+                    rows=[],
+                    options=[
+                        ("payload", str(b.get("payload")), str(b.get("title"))) for b in buttons
+                    ],
+                    raw=item,
+                    media_id=None,
+                    emulator_url="",
+                    phone_number_id="",
+                )
+            )
+        self.after += len(replies)
+        self.seen.extend(replies)
+        return replies
+
+
 class ScriptError(Exception):
     """The bot said something the script did not expect (counted, journey stopped)."""
 
@@ -420,6 +482,7 @@ class Traffic:
         think: tuple[float, float] = (0.5, 2.0),
         seed: int = 7,
         prefix: str = "9197",
+        rest_url: str = "",
     ) -> None:
         self.emulator_url = emulator_url
         self.channel_db_url = channel_db_url
@@ -429,6 +492,7 @@ class Traffic:
         self.think = think
         self.random = random.Random(seed)  # noqa: S311 (a reproducible mix)
         self.prefix = prefix
+        self.rest_url = rest_url  # set: Rasa's stock REST channel instead of WhatsApp
         self.results = Results()
         self.media: dict[str, bytes] = {
             "camera": camera_jpeg(seed=41),
@@ -450,7 +514,7 @@ class Traffic:
         timeout = aiohttp.ClientTimeout(total=TURN_TIMEOUT)
         loop = asyncio.get_running_loop()
         async with aiohttp.ClientSession(timeout=timeout) as self.session:
-            with InboxWatcher(self.channel_db_url, loop) as self.watcher:
+            with InboxWatcher(self.channel_db_url or "sqlite://", loop) as self.watcher:
                 start = time.monotonic()
                 tasks = []
                 for i, journey in enumerate(chosen):
@@ -463,7 +527,7 @@ class Traffic:
         return self.results
 
     async def citizen(self, wa_id: str, journey: Journey, progress: Any) -> None:
-        phone = Phone(self, wa_id, journey.name)
+        phone = (RestPhone if self.rest_url else Phone)(self, wa_id, journey.name)
         self.results.journeys_started[journey.name] += 1
         think = random.Random(wa_id)  # noqa: S311
         try:
