@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from scripts.processes import child_process, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,3 +71,43 @@ def test_one_process_without_the_directory_counts_for_itself(tmp_path):
     created += (("service", "backends"), ("status", "201"))
     assert _samples(text)[("http_requests_total", created)] == 4
     assert "_created" not in text
+
+
+TWO_WORKERS = """
+import sys
+from sanic import Sanic, response
+import ops
+
+app = Sanic("two_workers")
+
+
+@app.get("/ping")
+async def ping(_):
+    return response.text("pong")
+
+
+ops.install(app, "backends")
+app.run(host="127.0.0.1", port=int(sys.argv[1]), workers=2, access_log=False)
+"""
+
+
+def test_a_sanic_service_with_two_workers_counts_every_request_on_any_scrape(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    (tmp_path / "metrics").mkdir()
+    command = [sys.executable, "-c", TWO_WORKERS, str(port)]
+    with child_process(command, env, tmp_path / "log", f"{url}/health", "two workers", 60):
+        for _ in range(30):  # a new connection each: the workers share them out
+            requests.get(f"{url}/ping", headers={"Connection": "close"}, timeout=5)
+        counts = set()
+        for _ in range(8):  # whichever worker answers the scrape
+            text = requests.get(f"{url}/metrics", headers={"Connection": "close"}, timeout=5).text
+            counts.add(
+                sum(
+                    value
+                    for (name, labels), value in _samples(text).items()
+                    if name == "http_requests_total" and ("route", "/ping") in labels
+                )
+            )
+    assert counts == {30}
