@@ -180,27 +180,41 @@ def _columns(connection: sa.engine.Connection, tables: set[str]) -> set[str]:
     return {f"{t}.{c['name']}" for t in tables for c in inspector.get_columns(t)}
 
 
-def _adopt(name: str, connection: sa.engine.Connection) -> None:
-    """Stamp a database ``create_all`` made at the baseline, after checking it has every
-    table and column of the baseline (an older one must first run the release before)."""
+def _schemas(name: str) -> list[tuple[str, set[str], set[str]]]:
+    """(revision, tables, "table.column"s) after each revision, baseline first."""
+    script = ScriptDirectory.from_config(config(name))
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    schemas = []
     scratch = sa.create_engine("sqlite://")
     with scratch.begin() as c:
-        command.upgrade(config(name, c), BASELINE)
-        tables = set(sa.inspect(c).get_table_names()) - {HISTORIES[name].version_table}
-        wanted = _columns(c, tables)
+        for revision in revisions:
+            command.upgrade(config(name, c), revision)
+            tables = set(sa.inspect(c).get_table_names()) - {HISTORIES[name].version_table}
+            schemas.append((revision, tables, _columns(c, tables)))
     scratch.dispose()
+    return schemas
+
+
+def _adopt(name: str, connection: sa.engine.Connection) -> None:
+    """Stamp a database ``create_all`` made (before migrations) at the newest revision
+    whose every table and column it has: the baseline, or later if the code that made it
+    already had later models. One older than the baseline is refused, naming what it
+    lacks (run the release before on it once)."""
     present = set(sa.inspect(connection).get_table_names())
-    columns = sorted(wanted - _columns(connection, tables & present))
-    problems = [c for c in columns if c.split(".")[0] in present]
-    if tables - present:
-        problems.append(f"tables {', '.join(sorted(tables - present))}")
-    if problems:
+    have = _columns(connection, present)
+    schemas = _schemas(name)
+    matching = [rev for rev, tables, columns in schemas if columns <= have and tables <= present]
+    if not matching:
+        _, tables, columns = schemas[0]
+        problems = sorted(c for c in columns - have if c.split(".")[0] in present)
+        if tables - present:
+            problems.append(f"tables {', '.join(sorted(tables - present))}")
         raise RuntimeError(
             f"the {name} database predates the baseline schema (missing: "
             f"{', '.join(problems)}): start the previous release on it once, then upgrade"
         )
-    command.stamp(config(name, connection), BASELINE)
-    log.info("schema %s: existing database stamped at baseline %s", name, BASELINE)
+    command.stamp(config(name, connection), matching[-1])
+    log.info("schema %s: existing database stamped at %s", name, matching[-1])
 
 
 def upgrade(name: str, engine: sa.engine.Engine, revision: str = "head") -> None:

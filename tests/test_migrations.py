@@ -77,6 +77,18 @@ def test_a_database_made_before_migrations_is_stamped_and_keeps_its_rows(tmp_pat
         assert migrate.diffs("backends", connection) == []
 
 
+@pytest.mark.parametrize("name", HISTORIES)
+def test_a_database_create_all_made_from_newer_models_is_stamped_at_their_revision(name, tmp_path):
+    # made between a model change and its migration (a developer's var/*.db): its
+    # tables are not created again
+    engine = sqlite(tmp_path, name)
+    migrate.HISTORIES[name].metadata().create_all(engine)
+    migrate.upgrade(name, engine)
+    with engine.connect() as connection:
+        assert migrate.current(name, connection) == migrate.head(name)
+        assert migrate.diffs(name, connection) == []
+
+
 def test_a_database_older_than_the_baseline_is_refused_not_stamped(tmp_path):
     engine = sqlite(tmp_path, "channel")
     made_by_create_all(engine, "channel")
