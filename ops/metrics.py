@@ -71,6 +71,8 @@ class Registry:
 
     def __init__(self) -> None:
         self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+        if self.multiprocess_dir is not None:
+            os.makedirs(self.multiprocess_dir, exist_ok=True)
         self.started = time.time()
         self.service = "unknown"
         self._own = CollectorRegistry(auto_describe=True)

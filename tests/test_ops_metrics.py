@@ -94,8 +94,7 @@ app.run(host="127.0.0.1", port=int(sys.argv[1]), workers=2, access_log=False)
 def test_a_sanic_service_with_two_workers_counts_every_request_on_any_scrape(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
-    (tmp_path / "metrics").mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}  # made
     command = [sys.executable, "-c", TWO_WORKERS, str(port)]
     with child_process(command, env, tmp_path / "log", f"{url}/health", "two workers", 60):
         for _ in range(30):  # a new connection each: the workers share them out
