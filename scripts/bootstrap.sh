@@ -42,7 +42,8 @@ rm -rf "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip==24.0"
 "$VENV/bin/pip" install --quiet -c constraints.txt -r requirements.txt
 # indic-nlp-library declares Sphinx documentation packages as dependencies, which sends
-# pip backtracking for 10+ minutes; its code needs none of them.
+# pip backtracking for 10+ minutes, and morfessor and pandas, which only modules we never
+# import use (indicnlp.morph, its loaders); our code needs none of them.
 "$VENV/bin/pip" install --quiet --no-deps -c constraints.txt indic-nlp-library
 echo "$want" > "$STAMP"
 echo "Environment ready in $VENV"
