@@ -595,8 +595,9 @@ def main() -> None:
     for row in rows:
         print(
             f"\n{row['catalogue']}: menu of the largest department ({row['department']}, "
-            f"{row['services']} services in all): {row['pages']} list messages; the 'More…' "
-            f"row carries {row['largest_issued_payload_bytes']:,} bytes of issued payload"
+            f"{row['department_services']} of the {row['services']} services): {row['pages']} "
+            f"list messages; the 'More…' row carries {row['largest_issued_payload_bytes']:,} "
+            "bytes of issued payload"
         )
         if "accuracy" in row:
             print(f"service entity on {row['sentences']} held-out sentences:")
