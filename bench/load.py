@@ -341,8 +341,8 @@ def print_measured(runs: list[Measured], args: argparse.Namespace) -> None:
 
 
 def production_runs(args: argparse.Namespace) -> list[Any]:
-    from scripts.services import private_postgres, private_redis, production_env
-    from scripts.stack import running_stack
+    from tests.support.services import private_postgres, private_redis, production_env
+    from tests.support.stack import running_stack
 
     runs: list[Any] = []
     for workers in [int(w) for w in args.workers.split(",")]:
@@ -404,7 +404,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from bench.processes import machine
-    from scripts.stack import running_stack
+    from tests.support.stack import running_stack
 
     print(f"# bench.load {' '.join(sys.argv[1:])}: {time.strftime('%Y-%m-%d %H:%M %Z')}")
     print(f"machine at start: {machine()}", flush=True)

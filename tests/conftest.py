@@ -1,4 +1,5 @@
-"""Shared fixtures: the trained model, a running action server and an agent."""
+"""Shared fixtures: the trained model, a running action server and an agent; the ones
+several modules apply (tests/support/fixtures.py)."""
 
 import os
 import sys
@@ -6,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.processes import child_process, free_port
+from tests.support.processes import child_process, free_port
+
+pytest_plugins = ["tests.support.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # DELHI_SEWA_MODEL: another trained model (e.g. one trained into a scratch folder)
@@ -21,7 +24,7 @@ os.environ.setdefault("DASHBOARD_SCRYPT_N", "16384")
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory):
     """The real backends service (e-District, payments, grievances) on SQLite."""
-    from backends.testing import running_backend
+    from tests.support.backends import running_backend
 
     with running_backend(tmp_path_factory.mktemp("backends")) as running:
         yield running
@@ -29,7 +32,7 @@ def backend(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def action_server_url(backend, tmp_path_factory):
-    from backends.testing import SERVICE_TOKEN
+    from tests.support.backends import SERVICE_TOKEN
 
     port = free_port()
     env = {

@@ -11,7 +11,7 @@ import pytest
 import requests
 from rasa.core.utils import AvailableEndpoints
 
-from scripts.processes import ROOT, child_process, free_port
+from tests.support.processes import ROOT, child_process, free_port
 
 TOKEN = "action-token-for-this-test-0123456789"  # noqa: S105
 CALL = {

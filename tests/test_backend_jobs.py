@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from backends.db import Database, Event, Grievance
 from backends.jobs import JOBS
-from backends.testing import (
+from ops.locks import database_lock
+from tests.support.backends import (
     Backend,
     channel_settings,
     environment_for,
@@ -33,9 +34,8 @@ from backends.testing import (
     running_backend,
     set_clock,
 )
-from ops.locks import database_lock
-from scripts.processes import free_port
-from scripts.services import Postgres, private_postgres
+from tests.support.processes import free_port
+from tests.support.services import Postgres, private_postgres
 from tests.test_backends_grievances import COMPLAINT, new_citizen
 from tests.test_backends_payments import pending_application, wait_for
 

@@ -15,8 +15,14 @@ import requests
 from sqlalchemy import insert
 
 from backends.db import Application, Database, Grievance, Preference
-from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
 from ops.pacing import Pacer
+from tests.support.backends import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
 from tests.test_backends_payments import wait_for
 
 CITIZENS = 1000

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from backends.testing import running_backend
+from tests.support.backends import running_backend
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from backends.testing import (
+from tests.support.backends import (
     Backend,
     FakeChannel,
     channel_settings,

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from backends.testing import OFFICER_TOKEN, SIGNING_KEY, Backend, running_backend, set_clock
 from service_catalogue.validation import verhoeff_valid
+from tests.support.backends import OFFICER_TOKEN, SIGNING_KEY, Backend, running_backend, set_clock
 from tests.support.pdf import pdf_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -485,7 +485,8 @@ def test_certificate_download_and_verification(backend: Backend) -> None:
     printed = re.search(r"/verify/([A-Za-z0-9_.-]+)", text)
     assert printed is not None, "the certificate does not print its verification link"
     token = printed.group(1)
-    assert token == f"{number}.{_sign(SIGNING_KEY, number)}"
+    # <number>.<kid>.<HMAC of "kid:number">: a key can be rotated (tests/test_certificate_keys.py)
+    assert token == f"{number}.k1.{_sign(SIGNING_KEY, f'k1:{number}')}"
     page, data = _verify(backend, token)
     assert "Genuine" in page and "Not valid" not in page
     assert number in page and "Ravi Kumar" in page
@@ -494,15 +495,16 @@ def test_certificate_download_and_verification(backend: Backend) -> None:
     assert data["service_id"] == "character_certificate"
     assert data["issued_on"] == "2026-06-15"
 
-    signature = token.split(".", 1)[1]
+    signature = token.split(".", 2)[2]
     middle = len(signature) // 2
     flipped = "A" if signature[middle] != "A" else "B"
-    tampered_signature = f"{number}.{signature[:middle]}{flipped}{signature[middle + 1 :]}"
+    tampered_signature = f"{number}.k1.{signature[:middle]}{flipped}{signature[middle + 1 :]}"
     other_number = number[:-1] + ("1" if number[-1] != "1" else "2")
-    tampered_number = f"{other_number}.{signature}"
-    forged = f"{number}.{_sign('some-other-key-0123456789', number)}"
-    unknown = f"CERT-2000-999999.{_sign(SIGNING_KEY, 'CERT-2000-999999')}"
-    for bad_token in (tampered_signature, tampered_number, forged, unknown, "garbage"):
+    tampered_number = f"{other_number}.k1.{signature}"
+    forged = f"{number}.k1.{_sign('some-other-key-0123456789', f'k1:{number}')}"
+    unknown = f"CERT-2000-999999.k1.{_sign(SIGNING_KEY, 'k1:CERT-2000-999999')}"
+    other_kid = f"{number}.k9.{_sign(SIGNING_KEY, f'k9:{number}')}"  # no such key id
+    for bad_token in (tampered_signature, tampered_number, forged, unknown, other_kid, "garbage"):
         page, data = _verify(backend, bad_token)
         assert "Not valid" in page and "Genuine" not in page
         assert data["valid"] is False

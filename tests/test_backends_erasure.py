@@ -11,7 +11,13 @@ import requests
 from sqlalchemy import MetaData, select
 
 from backends.db import Database
-from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
+from tests.support.backends import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
 from tests.test_backends_edistrict import CHARACTER, CHARACTER_DOCS, act, attach, create, submit
 from tests.test_backends_payments import LEARNER, new_order, pending_application, wait_for
 

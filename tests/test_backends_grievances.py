@@ -16,8 +16,8 @@ import requests
 from sqlalchemy import update
 
 from backends.db import Database, Grievance
-from backends.testing import Backend, running_backend, set_clock
 from service_catalogue.validation import verhoeff_valid
+from tests.support.backends import Backend, running_backend, set_clock
 
 COMPLAINT = {
     "category": "water",

@@ -1,5 +1,5 @@
 """Notification outbox, reminders and CSC confirmation, over real HTTP against a fake
-channel (backends/testing.py FakeChannel) that records what the citizen would get."""
+channel (tests/support/backends.py FakeChannel) that records what the citizen would get."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 
 from backends import reminders
 from backends.db import Cursor, Database, Event, Notification
-from backends.testing import (
+from tests.support.backends import (
     Backend,
     FakeChannel,
     channel_settings,

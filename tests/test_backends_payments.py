@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from backends.testing import WEBHOOK_SECRET, Backend, running_backend
 from service_catalogue import load
+from tests.support.backends import WEBHOOK_SECRET, Backend, running_backend
 from tests.support.pdf import pdf_text
 
 LEARNER = {  # learner_licence: fee 200, issues a licence

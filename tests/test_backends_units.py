@@ -8,9 +8,9 @@ import pytest
 
 from backends import certificates
 from backends.config import ROOT, ConfigError, from_env
-from backends.testing import environment_for
 from backends.web import contains_aadhaar, unmasked_aadhaar_paths
 from service_catalogue.validation import verhoeff_valid
+from tests.support.backends import environment_for
 
 AADHAAR = next(f"23456789012{d}" for d in "0123456789" if verhoeff_valid(f"23456789012{d}"))
 NOT_AADHAAR = next(f"23456789012{d}" for d in "0123456789" if not verhoeff_valid(f"23456789012{d}"))

@@ -9,7 +9,7 @@ import pytest
 
 from backends import certificates
 from backends.config import ConfigError, from_env
-from backends.testing import environment_for
+from tests.support.backends import environment_for
 
 KEY_A = "signing-key-A-0123456789abcdef"
 KEY_B = "signing-key-B-0123456789abcdef"

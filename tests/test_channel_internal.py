@@ -17,11 +17,11 @@ import pytest
 from connectors.graph import GraphClient
 from connectors.handoffs import HandoffDesk
 from connectors.internal import ApiError, InternalApi
-from connectors.testing import INTERNAL_TOKEN
 from connectors.whatsapp import Settings, WhatsAppInput
 from scripts.phone_numbers import configured_numbers, emulator_phone_numbers
 from service_catalogue import load as load_catalogue
-from whatsapp_emulator.testing import (
+from tests.support.channel import INTERNAL_TOKEN
+from tests.support.emulator import (
     APP_SECRET,
     TOKEN,
     free_port,

@@ -23,8 +23,8 @@ from dashboard import auth, users
 from dashboard.db import AuditEntry, Database, Session, User, utcnow
 from dashboard.security import hash_password, verify_password
 from dashboard.seed import DEMO_USERS, seed
-from dashboard.testing import PASSWORD, Dashboard, csrf_of, running_dashboard
 from dashboard.web import messages
+from tests.support.dashboard import PASSWORD, Dashboard, csrf_of, running_dashboard
 
 
 @pytest.fixture(scope="module")

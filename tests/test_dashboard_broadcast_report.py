@@ -14,8 +14,14 @@ from typing import Any
 import pytest
 import requests
 
-from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
-from dashboard.testing import Dashboard, csrf_of, running_dashboard
+from tests.support.backends import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
+from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 from tests.test_backends_payments import wait_for
 
 NOTICE = {

@@ -31,8 +31,8 @@ from sqlalchemy import select
 from dashboard.channel_client import ChannelClient
 from dashboard.db import AuditEntry, Database
 from dashboard.handoffs import release_disabled
-from dashboard.testing import INTERNAL_TOKEN, Dashboard, running_dashboard
 from dashboard.users import set_disabled
+from tests.support.dashboard import INTERNAL_TOKEN, Dashboard, running_dashboard
 
 REVENUE_CITIZEN, TRANSPORT_CITIZEN = "919810000001", "919810000002"
 PENSION_CITIZEN, TRIAGE_CITIZEN = "919810000011", "919810000012"

@@ -20,12 +20,18 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
 from dashboard import csc_config, sms
 from dashboard.csc import statement, statement_csv, totals
 from dashboard.db import AuditEntry, CscCode, CscFiling, CscPayment
 from dashboard.db import Database as DashboardDatabase
-from dashboard.testing import Dashboard, csrf_of, running_dashboard
+from tests.support.backends import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
+from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 from tests.test_backends_payments import wait_for
 from tests.test_dashboard_desks import LEARNER_DOCS, csc_form, documents
 

@@ -18,10 +18,16 @@ from sqlalchemy import select, update
 
 from backends.db import Application
 from backends.db import Database as BackendsDatabase
-from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
 from dashboard.db import AuditEntry
 from dashboard.db import Database as DashboardDatabase
-from dashboard.testing import Dashboard, csrf_of, running_dashboard
+from tests.support.backends import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
+from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 from tests.test_backends_edistrict import (
     create,
     full_aadhaar,

@@ -21,7 +21,7 @@ from backends.config import ROOT
 from dashboard import audit_chain
 from dashboard.config import ConfigError, Settings
 from dashboard.db import AuditEntry, Database, User, utcnow
-from dashboard.testing import PASSWORD, Dashboard, csrf_of, environment_for, running_dashboard
+from tests.support.dashboard import PASSWORD, Dashboard, csrf_of, environment_for, running_dashboard
 
 STRONG = "131072"
 

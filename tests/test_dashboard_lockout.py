@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dashboard import users
 from dashboard.config import ConfigError, Settings
 from dashboard.db import AuditEntry, Database, LoginFailure
-from dashboard.testing import PASSWORD, Dashboard, csrf_of, running_dashboard
+from tests.support.dashboard import PASSWORD, Dashboard, csrf_of, running_dashboard
 
 BACKOFF = 60  # seconds, DASHBOARD_LOGIN_BACKOFF_SECONDS in this module
 

@@ -12,8 +12,8 @@ import requests
 from rasa.shared.core.events import SlotSet
 
 from dashboard.db import Database
-from dashboard.testing import Dashboard, running_dashboard
 from dashboard.users import set_disabled
+from tests.support.dashboard import Dashboard, running_dashboard
 from tests.test_dashboard_conversations import Rasa, events, fake_channel
 
 CITIZEN, OTHER = "919810000031", "919810000032"

@@ -35,10 +35,10 @@ from dashboard.db import ROLES, AuditEntry, Database, NluAnnotation
 from dashboard.feed import Feed
 from dashboard.nlu_export import MARKER, Example, render_export
 from dashboard.nlu_inbox import REASONS
-from dashboard.testing import Dashboard, csrf_of, running_dashboard
 from dashboard.trainer import VERDICTS
 from dashboard.web import PAGE_ROLES
 from service_catalogue import load
+from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = load()

@@ -3,9 +3,7 @@ had before the split still answers with its own handler's answer."""
 
 import requests
 
-from whatsapp_emulator.app import create_app
-from whatsapp_emulator.config import from_env
-from whatsapp_emulator.testing import (
+from tests.support.emulator import (
     CITIZEN,
     GRAPH_VERSION,
     NUMBER_ID,
@@ -13,6 +11,8 @@ from whatsapp_emulator.testing import (
     running_emulator,
     webhook_receiver,
 )
+from whatsapp_emulator.app import create_app
+from whatsapp_emulator.config import from_env
 from whatsapp_emulator.validation import Templates
 
 ROUTES = {

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from whatsapp_emulator.testing import (
+from tests.support.emulator import (
     CITIZEN,
     NUMBER_ID,
     running_emulator,
@@ -16,23 +16,7 @@ from whatsapp_emulator.testing import (
     webhook_receiver,
 )
 
-
-@pytest.fixture(scope="module")
-def receiver():
-    with webhook_receiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def wa(receiver, tmp_path_factory):
-    with running_emulator(tmp_path_factory.mktemp("graph"), WEBHOOK_URL=receiver.url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(wa, receiver):
-    wa.reset()
-    receiver.clear()
+pytestmark = pytest.mark.usefixtures("fresh_emulator")
 
 
 def error_of(response):

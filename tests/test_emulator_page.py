@@ -15,12 +15,10 @@ import aiohttp
 import pytest
 import requests
 
-from whatsapp_emulator.testing import (
+from tests.support.emulator import (
     CITIZEN,
     NUMBER_ID,
-    running_emulator,
     wait_until,
-    webhook_receiver,
 )
 
 CHROMIUM = next(
@@ -28,22 +26,7 @@ CHROMIUM = next(
 )
 
 
-@pytest.fixture(scope="module")
-def receiver():
-    with webhook_receiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def wa(receiver, tmp_path_factory):
-    with running_emulator(tmp_path_factory.mktemp("page"), WEBHOOK_URL=receiver.url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(wa, receiver):
-    wa.reset()
-    receiver.clear()
+pytestmark = pytest.mark.usefixtures("fresh_emulator")
 
 
 class References(HTMLParser):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from whatsapp_emulator.testing import (
+from tests.support.emulator import (
     APP_SECRET,
     CITIZEN,
     NUMBER_ID,
@@ -17,24 +17,7 @@ from whatsapp_emulator.testing import (
     webhook_receiver,
 )
 
-
-@pytest.fixture(scope="module")
-def receiver():
-    with webhook_receiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def wa(receiver, tmp_path_factory):
-    with running_emulator(tmp_path_factory.mktemp("hooks"), WEBHOOK_URL=receiver.url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(wa, receiver):
-    wa.reset()
-    wa.configure(webhook_url=receiver.url)
-    receiver.clear()
+pytestmark = pytest.mark.usefixtures("fresh_emulator")
 
 
 def expected_signature(body: bytes) -> str:

@@ -43,20 +43,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from backends.testing import SERVICE_TOKEN, Backend, running_backend
-from connectors.testing import INTERNAL_TOKEN
 from scripts.phone_numbers import emulator_phone_numbers
-from scripts.processes import child_process, wait_ready
-from scripts.services import (
-    Postgres,
-    ensure_installed,
-    private_postgres,
-    production_env,
-    wait_for_port,
-)
-from scripts.stack import MODEL
 from tests.journeys.phone import Citizen, Reply, to_reply
-from whatsapp_emulator.testing import (
+from tests.support.backends import SERVICE_TOKEN, Backend, running_backend
+from tests.support.channel import INTERNAL_TOKEN
+from tests.support.emulator import (
     APP_SECRET,
     TOKEN,
     VERIFY_TOKEN,
@@ -64,6 +55,15 @@ from whatsapp_emulator.testing import (
     free_port,
     running_emulator,
 )
+from tests.support.processes import child_process, wait_ready
+from tests.support.services import (
+    Postgres,
+    ensure_installed,
+    private_postgres,
+    production_env,
+    wait_for_port,
+)
+from tests.support.stack import MODEL
 
 pytestmark = pytest.mark.stack
 

@@ -8,7 +8,6 @@ import responses
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api import reset_clients
 from actions.application import (
     ActionAskFieldValue,
     ActionSubmitApplication,
@@ -21,11 +20,7 @@ BASE = "http://127.0.0.1:8000"
 CITIZEN = "919800000001"
 
 
-@pytest.fixture(autouse=True)
-def fresh_clients():
-    reset_clients()
-    yield
-    reset_clients()
+pytestmark = pytest.mark.usefixtures("fresh_clients")
 
 
 def tracker(

@@ -13,7 +13,6 @@ import responses
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api import reset_clients
 from actions.grievance import (
     ActionAskFeedbackComment,
     ActionAskFeedbackRating,
@@ -40,11 +39,7 @@ DOMAIN: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fresh_clients():
-    reset_clients()
-    yield
-    reset_clients()
+pytestmark = pytest.mark.usefixtures("fresh_clients")
 
 
 def grievance(grievance_id: str = GRV, status: str = "resolved", **extra: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import requests
 
 from backends import erasure
 from backends.db import Database
-from backends.testing import Backend, running_backend
 from connectors import media
+from tests.support.backends import Backend, running_backend
 from tests.test_backends_edistrict import CHARACTER, act, create, submit
 
 CITIZEN = "919812300001"

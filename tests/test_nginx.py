@@ -32,11 +32,11 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from backends.config import ROOT
-from backends.testing import SIGNING_KEY, WEBHOOK_SECRET, Backend, running_backend
 from dashboard.db import AuditEntry, Database
-from dashboard.testing import PASSWORD, Dashboard, csrf_of, running_dashboard
-from scripts.processes import child_process, free_port
+from tests.support.backends import SIGNING_KEY, WEBHOOK_SECRET, Backend, running_backend
+from tests.support.dashboard import PASSWORD, Dashboard, csrf_of, running_dashboard
 from tests.support.fake_razorpay import KEY_ID, KEY_SECRET, FakeRazorpay, running_razorpay
+from tests.support.processes import child_process, free_port
 from tests.test_backends_edistrict import _sign, act, new_citizen, submitted_application
 from tests.test_backends_payments import new_order, pending_application
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from backends.testing import OFFICER_TOKEN, Backend, running_backend
 from ops import tokens
+from tests.support.backends import OFFICER_TOKEN, Backend, running_backend
 
 INCOME = {  # income_certificate: the revenue department's
     "applicant_name": "Sunita Devi",

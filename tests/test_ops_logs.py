@@ -12,7 +12,7 @@ from sanic import Sanic, response
 
 import ops
 from ops.logs import JsonFormatter, configure_logging, mask, retention_days
-from scripts.services import free_port
+from tests.support.services import free_port
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from scripts.processes import child_process, free_port
+from tests.support.processes import child_process, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

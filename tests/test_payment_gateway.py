@@ -20,7 +20,7 @@ import requests
 
 from backends.config import ROOT, ConfigError, from_env
 from backends.gateway import GatewayError, Razorpay
-from backends.testing import WEBHOOK_SECRET, Backend, environment_for, running_backend
+from tests.support.backends import WEBHOOK_SECRET, Backend, environment_for, running_backend
 from tests.support.fake_razorpay import (
     KEY_ID,
     KEY_SECRET,

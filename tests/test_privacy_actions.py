@@ -9,7 +9,6 @@ import responses
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api import reset_clients
 from actions.consent import (
     ActionRecordConsent,
     ActionRememberRequest,
@@ -30,11 +29,7 @@ PREFERENCES = f"{BASE}/citizens/{CITIZEN}/preferences"
 APPLICATIONS = f"{BASE}/edistrict/applications"
 
 
-@pytest.fixture(autouse=True)
-def fresh_clients():
-    reset_clients()
-    yield
-    reset_clients()
+pytestmark = pytest.mark.usefixtures("fresh_clients")
 
 
 def tracker(intent, text="", entities=(), slots=None, active=None):

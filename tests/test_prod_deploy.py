@@ -13,7 +13,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.exceptions import RasaException
 
 from connectors.store import ChannelStore
-from scripts.services import private_postgres
+from tests.support.services import private_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

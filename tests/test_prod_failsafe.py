@@ -121,31 +121,30 @@ def test_event_types_resolve_as_rasa_resolves_them():
 
 
 async def test_custom_action_calls_reuse_one_connection():
+    from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
-    from sanic import Sanic
-    from sanic.response import json as sanic_json
-
-    from whatsapp_emulator.testing import free_port
 
     rasa_patches.install()
-    app = Sanic(f"actions_{free_port()}")
-    connections: set[int] = set()
+    connections: set[tuple[str, int]] = set()
 
-    @app.post("/webhook")
-    async def webhook(request):
-        connections.add(id(request.transport))
-        return sanic_json({"events": [], "responses": [], "token": request.args.get("token")})
+    async def webhook(request: web.Request) -> web.Response:
+        connections.add(request.transport.get_extra_info("peername"))
+        token = request.query.get("token")
+        return web.json_response({"events": [], "responses": [], "token": token})
 
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
     try:
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="s3cret")
         answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(5)]
     finally:
         await rasa_patches.close_sessions()
-        server.close()
-        await server.wait_closed()
+        await runner.cleanup()
     assert answers[0] == {"events": [], "responses": [], "token": "s3cret"}
     assert len(connections) == 1  # Rasa opened a session, and a connection, per call
 

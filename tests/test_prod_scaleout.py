@@ -18,8 +18,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from scripts.services import private_postgres, private_redis, production_env
-from scripts.stack import running_stack
+from tests.support.services import private_postgres, private_redis, production_env
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.stack
 
@@ -113,7 +113,14 @@ def test_one_citizens_messages_alternate_between_workers_in_order_exactly_once(p
     assert all(count > 0 for count in prod.proxy.forwarded)
     for url in prod.rasa_urls:
         metrics = requests.get(f"{url}/webhooks/whatsapp/metrics", timeout=5).text
-        assert 'route="/webhooks/whatsapp/webhook",status="200"' in metrics
+        webhooks = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("http_requests_total{")
+            and 'route="/webhooks/whatsapp/webhook"' in line
+            and 'status="200"' in line
+        ]
+        assert webhooks and float(webhooks[0].rsplit(" ", 1)[1]) > 0, metrics
         assert requests.get(f"{url}/webhooks/whatsapp/health", timeout=5).json()["status"] == "ok"
 
 

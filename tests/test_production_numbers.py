@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from connectors import phone_numbers
 from connectors.whatsapp import Settings
 from scripts.phone_numbers import emulator_phone_numbers
-from scripts.processes import ROOT
-from scripts.services import private_postgres, private_redis, production_env
-from scripts.stack import running_stack
-from whatsapp_emulator.testing import APP_SECRET, TOKEN, VERIFY_TOKEN, running_emulator
+from tests.support.emulator import APP_SECRET, TOKEN, VERIFY_TOKEN, running_emulator
+from tests.support.processes import ROOT
+from tests.support.services import private_postgres, private_redis, production_env
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.stack
 
@@ -68,23 +69,31 @@ def start_rasa(tmp_path: Path, graph_url: str, **env: str) -> subprocess.Complet
     )
 
 
+def test_production_refuses_to_start_with_the_emulator_list(tmp_path, graph):
+    """The whole start-up, once: Rasa exits naming the problem."""
+    started = start_rasa(tmp_path, graph.graph_url)
+    output = started.stdout + started.stderr
+    assert started.returncode != 0, output[-2000:]
+    assert "refuses to start in the production profile" in output, output[-2000:]
+    assert "WHATSAPP_PHONE_NUMBERS is empty" in output, output[-2000:]
+
+
 @pytest.mark.parametrize(
     ("numbers", "reason"),
     [
-        (None, "WHATSAPP_PHONE_NUMBERS is empty"),
         ("100001:,100002:transport", "100001 is one of the emulator's numbers"),
         (f"{MAIN}:,209876549999:transport", "209876549999: the Graph API answered 400"),
         (f"{MAIN}:,{TRANSPORT}:railways", "'railways' is not a department"),
     ],
-    ids=["emulator-list", "emulator-ids", "unknown-to-graph", "unknown-department"],
+    ids=["emulator-ids", "unknown-to-graph", "unknown-department"],
 )
-def test_production_refuses_to_start_without_real_numbers(tmp_path, graph, numbers, reason):
-    env = {} if numbers is None else {"WHATSAPP_PHONE_NUMBERS": numbers}
-    started = start_rasa(tmp_path, graph.graph_url, **env)
-    output = started.stdout + started.stderr
-    assert started.returncode != 0, output[-2000:]
-    assert "refuses to start in the production profile" in output, output[-2000:]
-    assert reason in output, output[-2000:]
+def test_production_refuses_numbers_that_are_not_real(monkeypatch, graph, numbers, reason):
+    """The same check the start-up runs (above), without starting Rasa each time."""
+    monkeypatch.setenv("DELHI_SEWA_PROFILE", "production")
+    with pytest.raises(phone_numbers.PhoneNumberError) as refused:
+        phone_numbers.check_production(phone_numbers.parse(numbers), graph.graph_url, TOKEN)
+    assert "refuses to start in the production profile" in str(refused.value)
+    assert reason in str(refused.value)
 
 
 @pytest.fixture(scope="module")

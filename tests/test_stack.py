@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from scripts.stack import running_stack
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.stack
 TRANSPORT = "100002"

@@ -526,7 +526,7 @@ async def test_real_sized_photo_and_pdf_through_the_emulator_reach_rasa_whole(tm
     2.8 MB camera JPEG and a 4-page scanned PDF are stored byte for byte; before the fix
     both were refused as hash_mismatch (only the first ~64 KB had been read)."""
     from tests.journeys.files import camera_jpeg, multipage_pdf
-    from whatsapp_emulator.testing import running_emulator
+    from tests.support.emulator import running_emulator
 
     with running_emulator(tmp_path / "emulator") as wa:
         settings = Settings(

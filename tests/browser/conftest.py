@@ -1,4 +1,4 @@
-"""Browser tests: the whole system (scripts/stack.py) plus the dashboard, driven through
+"""Browser tests: the whole system (tests/support/stack.py) plus the dashboard, driven through
 real headless Debian Chromium with Selenium and /usr/bin/chromedriver.
 
 Run ``python -m scripts.browser`` first (``make test`` does): it installs Debian's
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.testing import INTERNAL_TOKEN
-from dashboard.testing import PASSWORD, Dashboard, running_dashboard
 from scripts.browser import CHROMEDRIVER, CHROMIUM
-from scripts.stack import Stack, running_stack
+from tests.support.channel import INTERNAL_TOKEN
+from tests.support.dashboard import PASSWORD, Dashboard, running_dashboard
+from tests.support.stack import Stack, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "results" / "screenshots"

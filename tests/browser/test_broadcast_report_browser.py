@@ -16,11 +16,17 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from backends.testing import Backend, FakeChannel, channel_settings, fake_channel, running_backend
-from dashboard.testing import PASSWORD, Dashboard, running_dashboard
 from tests.browser.conftest import screenshot
 from tests.browser.test_dashboard_browser import Browser, until
 from tests.browser.test_hindi_dashboard import english_on
+from tests.support.backends import (
+    Backend,
+    FakeChannel,
+    channel_settings,
+    fake_channel,
+    running_backend,
+)
+from tests.support.dashboard import PASSWORD, Dashboard, running_dashboard
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select
 
 from dashboard.nlu_export import MARKER
-from dashboard.testing import csrf_of
 from tests.browser.conftest import System, screenshot
 from tests.browser.test_dashboard_browser import (
     MAIN,
@@ -36,6 +35,7 @@ from tests.browser.test_dashboard_browser import (
     sign_in,
     until,
 )
+from tests.support.dashboard import csrf_of
 
 BIJLI = "bijli ka bill kaise bharu"
 NAAM = "certificate pe photo kisi aur ki lagi hai"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import Stack, running_stack
 from tests.journeys.phone import Citizen, summary
+from tests.support.stack import Stack, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 _numbers = itertools.count(1)

@@ -114,7 +114,7 @@ def to_reply(entry: dict[str, Any], emulator_url: str) -> Reply:
 class Citizen:
     """One phone number talking to one government number."""
 
-    system: Any  # scripts.stack.Stack
+    system: Any  # tests.support.stack.Stack
     wa_id: str
     number: str = "100001"
     name: str = "Citizen"

@@ -12,9 +12,9 @@ from typing import Any
 
 import requests
 
-from connectors.testing import INTERNAL_TOKEN
 from tests.journeys import files
 from tests.journeys.phone import Citizen, Reply
+from tests.support.channel import INTERNAL_TOKEN
 
 
 def shown(replies: list[Reply]) -> str:

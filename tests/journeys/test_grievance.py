@@ -17,8 +17,8 @@ from typing import Any
 
 import requests
 
-from backends.testing import Backend
 from tests.journeys.phone import Citizen, Reply
+from tests.support.backends import Backend
 
 GRIEVANCE_ID = re.compile(r"GRV-\d{4}-\d{6}")
 WAIT = 60.0

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.testing import INTERNAL_TOKEN
-from dashboard.testing import Dashboard, csrf_of, running_dashboard
 from tests.journeys.phone import Citizen
+from tests.support.channel import INTERNAL_TOKEN
+from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN, SOCIAL_WELFARE = "100001", "100006"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import Stack, running_stack
 from tests.journeys.phone import Citizen, Reply
+from tests.support.stack import Stack, running_stack
 from tests.support.voice import StandInAsr, voice_note
 
 pytestmark = pytest.mark.stack

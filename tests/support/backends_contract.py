@@ -1,6 +1,6 @@
 """Every answer the tests get from the backends is checked against backends/openapi.py.
 
-``running_backend`` (backends/testing.py) wraps its service in :func:`checking`: while it
+``running_backend`` (tests/support/backends.py) wraps its service in :func:`checking`: while it
 runs, every ``requests`` call from the test process to that service's URL has its
 answer matched to the documented operation (method, path template, status) and its JSON
 body validated, with ``jsonschema``, against the documented response schema. An

@@ -123,7 +123,8 @@ class StandInAsr:
         fields: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            payload = payload if isinstance(payload, bytes) else b""
             if part.get_filename():
                 fields[str(name)] = payload
                 fields["filename"] = part.get_filename()

@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from scripts.processes import child_process, free_port
+from tests.support.processes import child_process, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GRAPH_VERSION = "v21.0"
 # Credentials of the throw-away test emulator only; never used anywhere else.
 TOKEN = "test-whatsapp-token-0123456789"  # noqa: S105

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ops import tokens
-from scripts.processes import child_process, free_port
 from service_catalogue import load
 from tests.support.backends_contract import checking
+from tests.support.processes import child_process, free_port
 
 # Credentials of the throw-away test service only; never used anywhere else.
 SERVICE_TOKEN = "test-service-token-0123456789"  # noqa: S105

@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
-from scripts.processes import child_process, free_port
+from tests.support.processes import child_process, free_port
 
 PACKAGES = {"pg_createcluster": "postgresql", "redis-server": "redis-server"}
 

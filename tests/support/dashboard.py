@@ -23,10 +23,10 @@ from pathlib import Path
 
 import requests
 
-from backends.testing import OFFICER_TOKEN, SERVICE_TOKEN, free_port
 from dashboard.db import Database
 from dashboard.users import create_user
-from scripts.processes import child_process
+from tests.support.backends import OFFICER_TOKEN, SERVICE_TOKEN, free_port
+from tests.support.processes import child_process
 
 # Credentials of throw-away test dashboards only; never used anywhere else.
 SECRET_KEY = "test-dashboard-secret-0123456789"  # noqa: S105

@@ -11,10 +11,10 @@ internal API (docs/internal-apis.md §2); Rasa publishes every event to an SQL e
 broker (``stack.events_db``), the emulator has the main number and one per department.
 
 The production profile: ``production`` is the environment of ``endpoints.prod.yml``
-(``scripts.services.production_env``: PostgreSQL, Redis lock store, SQL event broker);
+(``tests.support.services.production_env``: PostgreSQL, Redis lock store, SQL event broker);
 Rasa then runs on that endpoints file, the channel and the backends on PostgreSQL, the
 action server as ``python -m ops.actions_server``. With ``rasa_instances`` > 1, several
-Rasa processes share it behind a round-robin proxy (``scripts/round_robin.py``), which
+Rasa processes share it behind a round-robin proxy (``tests/support/round_robin.py``), which
 is where the emulator delivers its webhooks.
 """
 
@@ -28,12 +28,10 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from backends.testing import SERVICE_TOKEN, Backend, running_backend
-from connectors.testing import INTERNAL_TOKEN, ChannelClient
 from scripts.phone_numbers import emulator_phone_numbers
-from scripts.processes import child_process, wait_ready
-from scripts.round_robin import RoundRobin, round_robin
-from whatsapp_emulator.testing import (
+from tests.support.backends import SERVICE_TOKEN, Backend, running_backend
+from tests.support.channel import INTERNAL_TOKEN, ChannelClient
+from tests.support.emulator import (
     APP_SECRET,
     TOKEN,
     VERIFY_TOKEN,
@@ -41,8 +39,10 @@ from whatsapp_emulator.testing import (
     free_port,
     running_emulator,
 )
+from tests.support.processes import child_process, wait_ready
+from tests.support.round_robin import RoundRobin, round_robin
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # the throw-away action-server token of the test stack (Rasa sends it, the server checks)
 ACTION_SERVER_TOKEN = "test-action-server-token-0123456789"  # noqa: S105
 # DELHI_SEWA_MODEL: another trained model (e.g. one trained into a scratch folder)
