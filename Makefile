@@ -64,7 +64,7 @@ validate: venv
 unit: train
 	$(call stage,Browser for the dashboard tests: chromium,seconds; a few minutes if apt-get installs it,$(BIN)/python -m scripts.browser)
 	$(call stage,System packages: fonts and PDF tools,seconds; a minute if apt-get installs them,scripts/system_packages.sh)
-	$(call stage,pytest: every test but the soak (15 slowest listed at the end),about 10 minutes,$(BIN)/pytest -q --durations=15 -m "not soak")
+	$(call stage,pytest: every test but the soak on two processes (15 slowest listed at the end),about 8 minutes,$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 -m "not soak")
 
 # --quiet hides Rasa's figures: bench.test_report prints a short summary (pass or fail)
 stories: train
