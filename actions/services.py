@@ -119,6 +119,32 @@ SERVICE_PARTS: dict[str, frozenset[tuple[str, ...]]] = {
 }
 
 
+# "How much is still to pay?" asks about the citizen's own fee, not the service's price.
+DUE_WORDS = _word_set(
+    "baaki",
+    "baki",
+    "bakaya",
+    "bakiya",
+    "pending",
+    "due",
+    "outstanding",
+    "remaining",
+    "still to pay",
+    "left to pay",
+    "बाकी",
+    "बाक़ी",
+    "बकाया",
+    "शेष",
+)
+
+
+def asks_what_is_due(text: str) -> bool:
+    said = words(text)
+    pairs = set(zip(said, said[1:])) | {(w,) for w in said}
+    triples = set(zip(said, said[1:], said[2:]))
+    return bool(DUE_WORDS & (pairs | triples))
+
+
 PART_RESPONSES = {
     "time": "utter_service_time",
     "fee": "utter_service_fee",
@@ -220,12 +246,18 @@ class ActionServiceInfo(Action):
     ) -> list[dict[str, Any]]:
         language = lang(tracker)
         named = service_named(tracker)
+        text = tracker.latest_message.get("text") or ""
+        if not named and parts_asked(text) == ["fee"] and asks_what_is_due(text):
+            # "ab kitni fees baaki hai?": the citizen's own fee, not the service's price
+            from actions.tracking import ActionPayFee
+
+            return await ActionPayFee().run(dispatcher, tracker, domain)
         service = named or service_in_context(tracker)
         if service is None:
             dispatcher.utter_message(response="utter_ask_which_service_info")
             return []
         # a follow-up asking one thing gets that answer; anything else gets the card
-        parts = [] if named else parts_asked(tracker.latest_message.get("text") or "")
+        parts = [] if named else parts_asked(text)
         response = PART_RESPONSES[parts[0]] if len(parts) == 1 else "utter_service_details"
         dispatcher.utter_message(response=response, **service_variables(service, language))
         return []

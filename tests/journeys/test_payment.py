@@ -63,3 +63,22 @@ def test_paying_twice_gives_one_link_one_payment_and_one_receipt(citizen, system
     replies = phone.says("फीस भरनी है")  # and once more, after paying
     assert "कोई फ़ीस बाकी नहीं" in phone.all_text(replies), shown(replies)
     assert LINK.search(phone.all_text(replies)) is None
+
+
+def test_how_much_is_still_due_is_about_the_citizens_own_fee(citizen, system) -> None:
+    """Found trying it as a citizen: "ab kitni fees baaki hai?" after paying got the
+    service's price ("the fee is ₹200") and an "Apply now" button."""
+    phone = citizen(name="fee still due? before and after paying (hinglish)")
+    phone.says("namaste")
+    phone.taps("हाँ")
+    application_id = pending_application(system.backend, phone.wa_id)["application_id"]
+    price = phone.says("learner licence ki fees kitni hai?")  # the service is now in context
+    assert "₹200" in phone.all_text(price), shown(price)
+    before = phone.says("ab kitni fees baaki hai?")
+    assert application_id in phone.all_text(before) and LINK.search(phone.all_text(before))
+    assert requests.post(link_in(before), data={"outcome": "success"}, timeout=10).ok
+    phone.waits_for(lambda r: "RCPT-" in r.text and application_id in r.text)
+    after = phone.says("ab kitni fees baaki hai?")
+    said = phone.all_text(after)
+    assert "कोई फ़ीस बाकी नहीं" in said, shown(after)
+    assert "₹200 है" not in said and not any("आवेदन करें" in b for r in after for b in r.buttons)
