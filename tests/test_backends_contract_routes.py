@@ -5,18 +5,14 @@ Every answer here is checked against the document by ``running_backend``
 (tests/support/backends_contract.py); the assertions say what the officer sees.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 
 from tests.support.backends import (
     Backend,
     FakeChannel,
-    channel_settings,
-    fake_channel,
-    running_backend,
+    backend_with_fake_channel,
 )
 
 CHARACTER = {
@@ -33,17 +29,7 @@ NOTICE = {
 OPERATOR = "csc-op-17"
 
 
-@pytest.fixture(scope="module")
-def channel() -> Iterator[FakeChannel]:
-    with fake_channel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("contract")
-    with running_backend(directory, **channel_settings(channel, directory)) as running:
-        yield running
+channel, backend = backend_with_fake_channel("contract")
 
 
 def counter(backend: Backend, app_id: str, operator: str = OPERATOR, **body: Any):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from sqlalchemy import MetaData, select
 
@@ -14,9 +12,7 @@ from backends.db import Database
 from tests.support.backends import (
     Backend,
     FakeChannel,
-    channel_settings,
-    fake_channel,
-    running_backend,
+    backend_with_fake_channel,
 )
 from tests.test_backends_edistrict import CHARACTER, CHARACTER_DOCS, act, attach, create, submit
 from tests.test_backends_payments import LEARNER, new_order, pending_application, wait_for
@@ -29,17 +25,7 @@ MOBILE = "9876543210"
 PERSONAL = (CITIZEN, NAME, "Mayur Vihar", MOBILE, LEARNER["applicant_name"], "Laxmi Nagar")
 
 
-@pytest.fixture(scope="module")
-def channel() -> Iterator[FakeChannel]:
-    with fake_channel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("erasure")
-    with running_backend(directory, **channel_settings(channel, directory)) as running:
-        yield running
+channel, backend = backend_with_fake_channel("erasure")
 
 
 def post(backend: Backend, path: str, body: dict[str, Any], **headers: str) -> requests.Response:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,6 +20,7 @@ from backends.db import Cursor, Database, Event, Notification
 from tests.support.backends import (
     Backend,
     FakeChannel,
+    backend_with_fake_channel,
     channel_settings,
     fake_channel,
     running_backend,
@@ -37,18 +37,7 @@ from tests.test_backends_edistrict import (
 )
 from tests.test_backends_payments import new_order, pending_application, wait_for
 
-
-@pytest.fixture(scope="module")
-def channel() -> Iterator[FakeChannel]:
-    with fake_channel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("notify")
-    with running_backend(directory, **channel_settings(channel, directory)) as running:
-        yield running
+channel, backend = backend_with_fake_channel("notify")
 
 
 def notifications(backend: Backend, **query: str) -> list[dict[str, Any]]:

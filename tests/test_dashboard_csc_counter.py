@@ -27,26 +27,13 @@ from dashboard.db import Database as DashboardDatabase
 from tests.support.backends import (
     Backend,
     FakeChannel,
-    channel_settings,
-    fake_channel,
-    running_backend,
+    backend_with_fake_channel,
 )
 from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 from tests.test_backends_payments import wait_for
 from tests.test_dashboard_desks import LEARNER_DOCS, csc_form, documents
 
-
-@pytest.fixture(scope="module")
-def channel() -> Iterator[FakeChannel]:
-    with fake_channel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("csc-backend")
-    with running_backend(directory, **channel_settings(channel, directory)) as running:
-        yield running
+channel, backend = backend_with_fake_channel("csc-backend")
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,7 @@ from dashboard.db import Database as DashboardDatabase
 from tests.support.backends import (
     Backend,
     FakeChannel,
-    channel_settings,
-    fake_channel,
-    running_backend,
+    backend_with_fake_channel,
 )
 from tests.support.dashboard import Dashboard, csrf_of, running_dashboard
 from tests.test_backends_edistrict import (
@@ -39,17 +37,7 @@ from tests.test_backends_payments import wait_for
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(scope="module")
-def channel() -> Iterator[FakeChannel]:
-    with fake_channel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("desk-backend")
-    with running_backend(directory, **channel_settings(channel, directory)) as running:
-        yield running
+channel, backend = backend_with_fake_channel("desk-backend")
 
 
 @pytest.fixture(scope="module")

@@ -25,27 +25,14 @@ from tests.browser.test_dashboard_browser import Browser, until
 from tests.browser.test_hindi_dashboard import english_on
 from tests.support.backends import (
     Backend,
-    FakeChannel,
-    channel_settings,
-    fake_channel,
-    running_backend,
+    backend_with_fake_channel,
 )
 from tests.support.dashboard import PASSWORD, Dashboard, running_dashboard
 
 MOBILE = "9810000811"
 
 
-@pytest.fixture(scope="module")
-def channel() -> Iterator[FakeChannel]:
-    with fake_channel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("csc-browser-backend")
-    with running_backend(directory, **channel_settings(channel, directory)) as running:
-        yield running
+channel, backend = backend_with_fake_channel("csc-browser-backend")
 
 
 @pytest.fixture(scope="module")

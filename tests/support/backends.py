@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ops import tokens
 from service_catalogue import load
 from tests.support.backends_contract import checking
@@ -226,3 +228,24 @@ def channel_settings(channel: FakeChannel, directory: Path) -> dict[str, str]:
         "NOTIFY_RETRY_MAX_SECONDS": "1",
         "BACKENDS_CLOCK_OFFSET_FILE": str(directory / "clock"),
     }
+
+
+def backend_with_fake_channel(name: str) -> tuple[Any, Any]:
+    """Module-scoped ``channel`` and ``backend`` fixtures: a fake channel, and a backend
+    sending to it with :func:`channel_settings`. In a test module:
+    ``channel, backend = backend_with_fake_channel("erasure")``."""
+
+    @pytest.fixture(scope="module")
+    def channel() -> Iterator[FakeChannel]:
+        with fake_channel() as running:
+            yield running
+
+    @pytest.fixture(scope="module")
+    def backend(
+        tmp_path_factory: pytest.TempPathFactory, channel: FakeChannel
+    ) -> Iterator[Backend]:
+        directory = tmp_path_factory.mktemp(name)
+        with running_backend(directory, **channel_settings(channel, directory)) as running:
+            yield running
+
+    return channel, backend
