@@ -72,69 +72,80 @@ async def _reports(request: Request, department: str) -> tuple[list[dict[str, ob
     return list(result.data.get("broadcasts", [])), None
 
 
+def _broadcasts_page(
+    request: Request,
+    department: str,
+    broadcasts: list[dict[str, object]],
+    *,
+    status: int = 200,
+    nonce: str = "",
+    values: dict[str, str] | None = None,
+    preview: dict[str, Any] | None = None,
+    flash: str | None = None,
+    flash_kind: str = "error",
+) -> HTTPResponse:
+    """The department's broadcasts page: its reports and the form (values kept)."""
+    return render(
+        request,
+        "broadcasts.html",
+        status=status,
+        department=department,
+        broadcasts=broadcasts,
+        districts=districts(),
+        categories=CATEGORIES,
+        nonce=nonce if _NONCE.match(nonce) else new_token()[:32],
+        values=values or {},
+        report_keys=REPORT_KEYS,
+        preview=preview,
+        exclusions=EXCLUSIONS,
+        flash=flash,
+        flash_kind=flash_kind,
+    )
+
+
+def _broadcast_body(
+    department: str, category: str, district: str, texts: dict[str, str]
+) -> dict[str, object]:
+    body: dict[str, object] = {"department": department, "category": category, "text": texts}
+    if district:
+        body["district"] = district
+    return body
+
+
 async def page(request: Request) -> HTTPResponse:
     user = require(request, *ROLES)
     department = chosen_department(request, user, query(request, "department"))
     broadcasts, error = await _reports(request, department)
     created = query(request, "created")
     flash = error or (t(request, "broadcast_created", broadcast_id=created) if created else None)
-    return render(
-        request,
-        "broadcasts.html",
-        department=department,
-        broadcasts=broadcasts,
-        districts=districts(),
-        categories=CATEGORIES,
-        nonce=new_token()[:32],
-        values={},
-        report_keys=REPORT_KEYS,
-        preview=None,
-        exclusions=EXCLUSIONS,
-        flash=flash,
-        flash_kind="error" if error else "ok",
+    return _broadcasts_page(
+        request, department, broadcasts, flash=flash, flash_kind="error" if error else "ok"
     )
 
 
 async def create(request: Request) -> HTTPResponse:
     user = require(request, *ROLES)
     department = chosen_department(request, user, form(request, "department"))
-    category = form(request, "category")
-    district = form(request, "district")
-    texts = {"hi": form(request, "text_hi"), "en": form(request, "text_en")}
+    category, district, texts, problem_code = _form_values(request)
     nonce = form(request, "nonce")
-    problem_code = None
-    if category not in CATEGORIES:
-        problem_code = "invalid_fields"
-    elif not all(texts.values()) or any(len(v) > TEXT_MAX for v in texts.values()):
-        problem_code = "broadcast_text_required"
-    elif district and district not in districts():
-        problem_code = "invalid_fields"
     result = None
     if problem_code is None:
-        body: dict[str, object] = {"department": department, "category": category, "text": texts}
-        if district:
-            body["district"] = district
         result = await backends(request).post(
-            "/broadcasts", body, idempotency_key=nonce if _NONCE.match(nonce) else None
+            "/broadcasts",
+            _broadcast_body(department, category, district, texts),
+            idempotency_key=nonce if _NONCE.match(nonce) else None,
         )
     if result is None or not result.ok:
         message = problem(request, result) if result is not None else t(request, str(problem_code))
         broadcasts, _ = await _reports(request, department)
-        return render(
+        return _broadcasts_page(
             request,
-            "broadcasts.html",
+            department,
+            broadcasts,
             status=400 if problem_code else 502,
-            department=department,
-            broadcasts=broadcasts,
-            districts=districts(),
-            categories=CATEGORIES,
-            nonce=nonce if _NONCE.match(nonce) else new_token()[:32],
+            nonce=nonce,
             values={"category": category, "district": district, **texts},
-            report_keys=REPORT_KEYS,
-            preview=None,
-            exclusions=EXCLUSIONS,
             flash=message,
-            flash_kind="error",
         )
     broadcast_id = str(result.data.get("broadcast_id"))
     audit(
@@ -218,9 +229,7 @@ async def preview(request: Request) -> HTTPResponse:
     nonce = form(request, "nonce")
     result = None
     if problem_code is None:
-        body: dict[str, object] = {"department": department, "category": category, "text": texts}
-        if district:
-            body["district"] = district
+        body = _broadcast_body(department, category, district, texts)
         result = await backends(request).post("/broadcasts/preview", body)
     broadcasts, _ = await _reports(request, department)
     shown = None
@@ -242,21 +251,15 @@ async def preview(request: Request) -> HTTPResponse:
     message = None
     if shown is None:
         message = problem(request, result) if result is not None else t(request, str(problem_code))
-    return render(
+    return _broadcasts_page(
         request,
-        "broadcasts.html",
+        department,
+        broadcasts,
         status=200 if shown else (400 if problem_code else 502),
-        department=department,
-        broadcasts=broadcasts,
-        districts=districts(),
-        categories=CATEGORIES,
-        nonce=nonce if _NONCE.match(nonce) else new_token()[:32],
+        nonce=nonce,
         values={"category": category, "district": district, **texts},
-        report_keys=REPORT_KEYS,
         preview=shown,
-        exclusions=EXCLUSIONS,
         flash=message,
-        flash_kind="error",
     )
 
 
