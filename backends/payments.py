@@ -696,9 +696,9 @@ def _settled_page(order: Order, app: Application) -> HTTPResponse | None:
     return None
 
 
-async def pay_page(request: Request, order_id: str) -> HTTPResponse:
-    """``GET /pay/<order_id>``: the sandbox's hosted checkout (the link is the credential)."""
-    ctx = context(request)
+def _link_order(ctx: Context, order_id: str) -> HTTPResponse | tuple[Order, Application, str, str]:
+    """The order a payment link opens, its application and the service's names (en, hi);
+    or the page to show instead (an unknown link, a fee already paid, a closed order)."""
     found = ctx.db.run(lambda session: _checkout(session, ctx, order_id))
     if found is None:
         return page(*_UNKNOWN_LINK, status=404)
@@ -707,8 +707,17 @@ async def pay_page(request: Request, order_id: str) -> HTTPResponse:
     if settled is not None:
         return settled
     service = ctx.catalogue.services.get(app.service_id)
-    name_en = html.escape(service.title("en") if service else app.service_id)
-    name_hi = html.escape(service.title("hi") if service else app.service_id)
+    names = [service.title(lang) if service else app.service_id for lang in ("en", "hi")]
+    return order, app, names[0], names[1]
+
+
+async def pay_page(request: Request, order_id: str) -> HTTPResponse:
+    """``GET /pay/<order_id>``: the sandbox's hosted checkout (the link is the credential)."""
+    payable = _link_order(context(request), order_id)
+    if isinstance(payable, HTTPResponse):
+        return payable
+    order, app, name_en, name_hi = payable
+    name_en, name_hi = html.escape(name_en), html.escape(name_hi)
     action = html.escape(f"/pay/{order.id}")
     return page(
         "Pay · भुगतान करें",
@@ -818,15 +827,10 @@ async def checkout_page(request: Request, order_id: str) -> HTTPResponse:
     ctx = context(request)
     gateway = gateway_of(ctx)
     assert isinstance(gateway, gateways.Razorpay)
-    found = ctx.db.run(lambda session: _checkout(session, ctx, order_id))
-    if found is None:
-        return page(*_UNKNOWN_LINK, status=404)
-    order, app = found
-    settled = _settled_page(order, app)
-    if settled is not None:
-        return settled
-    service = ctx.catalogue.services.get(app.service_id)
-    name_en = service.title("en") if service else app.service_id
+    payable = _link_order(ctx, order_id)
+    if isinstance(payable, HTTPResponse):
+        return payable
+    order, app, name_en, _ = payable
     public = ctx.settings.public_url
     fields = {
         "key_id": gateway.key_id,
