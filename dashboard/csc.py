@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from connectors import media
 from dashboard import csc_config, sms
 from dashboard.backends_client import path
-from dashboard.db import CscCode, CscFiling, CscPayment, utcnow
+from dashboard.db import CscCode, CscFiling, CscPayment, Database, utcnow
 from dashboard.security import new_token
 from dashboard.web import (
     PAGE_ROLES,
@@ -533,16 +533,7 @@ async def _filing_page(
     application = result.data if result.ok else None
     db = context(request).db
     code = db.run(lambda session: _detached(session, session.get(CscCode, application_id)))
-    payments = db.run(
-        lambda session: [
-            _detached(session, p)
-            for p in session.execute(
-                select(CscPayment)
-                .where(CscPayment.application_id == application_id)
-                .order_by(CscPayment.id)
-            ).scalars()
-        ]
-    )
+    payments = _payments(db, application_id)
     service = context(request).catalogue.services.get(row.service_id)
     audit(request, "csc.filing_view", application_id)
     status_code = str(application.get("status")) if application else None
@@ -590,6 +581,22 @@ def _detached(session: Session, row: Any) -> Any:
     if row is not None:
         session.expunge(row)
     return row
+
+
+def _payments(db: Database, application_id: str) -> list[CscPayment]:
+    """What the counter took for an application (charge, fee), oldest first."""
+    return list(
+        db.run(
+            lambda session: [
+                _detached(session, p)
+                for p in session.execute(
+                    select(CscPayment)
+                    .where(CscPayment.application_id == application_id)
+                    .order_by(CscPayment.id)
+                ).scalars()
+            ]
+        )
+    )
 
 
 async def enter_code(request: Request, application_id: str) -> HTTPResponse:
@@ -689,16 +696,7 @@ async def receipt(request: Request, application_id: str) -> HTTPResponse:
     """The printable receipt, in Hindi and English whatever the operator's language."""
     row = own_filing(request, application_id)
     user = require(request, *ROLES)
-    payments = context(request).db.run(
-        lambda session: [
-            _detached(session, p)
-            for p in session.execute(
-                select(CscPayment)
-                .where(CscPayment.application_id == application_id)
-                .order_by(CscPayment.id)
-            ).scalars()
-        ]
-    )
+    payments = _payments(context(request).db, application_id)
     if not payments:
         raise PageError(404, "csc.no_receipt")
     service = context(request).catalogue.services.get(row.service_id)
