@@ -529,11 +529,6 @@ def menu_paging(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--services", type=int, default=1000)
@@ -542,7 +537,7 @@ def main() -> None:
     parser.add_argument("--no-train", action="store_true", help="generate and page only")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from bench.processes import machine
+    from bench.processes import machine, percentile
     from service_catalogue import load
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.processes import peak_rss_mb, percentile
+
 MESSAGES = [
     "thank you so much",
     "धन्यवाद जी",
@@ -77,10 +79,7 @@ class Run:
     per_process_mb: list[float] = field(default_factory=list)
 
     def percentile(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+        return percentile(self.latencies, p)
 
     def row(self) -> str:
         throughput = len(self.latencies) / self.seconds if self.seconds else 0.0
@@ -89,13 +88,6 @@ class Run:
             f"{self.percentile(95):>9.0f}{self.percentile(99):>9.0f}{self.lost:>7}"
             f"{self.duplicated:>7}{self.errors:>7}{self.peak_mb:>9.0f}"
         )
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def citizen(i: int) -> str:
@@ -297,8 +289,6 @@ def stack_groups(stack: Any) -> dict[str, list[int]]:
 
 
 def print_measured(runs: list[Measured], args: argparse.Namespace) -> None:
-    from bench.traffic import percentile
-
     for run in runs:
         r = run.results
         mix = "text turns of the realistic mix" if args.mix == "text" else "realistic mix"
@@ -419,8 +409,6 @@ def main() -> None:
         print_measured(runs, args)
         if len(runs) == 2:
             ours, rest = (r.results for r in runs)
-            from bench.traffic import percentile
-
             every = [v for k, vs in ours.turns.items() for v in vs if not k.startswith("pay")]
             rest_every = [v for vs in rest.turns.values() for v in vs]
             print(

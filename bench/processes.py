@@ -120,6 +120,14 @@ class CpuMeter:
         return {name: sum(peak_rss_mb(p) for p in pids) for name, pids in self.groups.items()}
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile of ``values`` (seconds) in milliseconds; NaN for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
 def machine() -> str:
     """The load average and CPU count, printed with every table."""
     one, five, fifteen = os.getloadavg()

@@ -355,13 +355,6 @@ class Results:
             self.error_examples.append(f"{journey}: {message}")
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-
 # ------------------------------------------------------------------------------ citizens
 class Phone:
     """One citizen's phone on the emulator's simulator API (async)."""
