@@ -138,11 +138,14 @@ DUE_WORDS = _word_set(
 )
 
 
-def asks_what_is_due(text: str) -> bool:
+def phrases(text: str) -> set[tuple[str, ...]]:
+    """The citizen's words, word pairs and word triples, to match against word sets."""
     said = words(text)
-    pairs = set(zip(said, said[1:])) | {(w,) for w in said}
-    triples = set(zip(said, said[1:], said[2:]))
-    return bool(DUE_WORDS & (pairs | triples))
+    return {(w,) for w in said} | set(zip(said, said[1:])) | set(zip(said, said[1:], said[2:]))
+
+
+def asks_what_is_due(text: str) -> bool:
+    return bool(DUE_WORDS & phrases(text))
 
 
 PART_RESPONSES = {
@@ -156,10 +159,8 @@ PART_RESPONSES = {
 
 def parts_asked(text: str) -> list[str]:
     """The parts of a service a question asks about, in the card's order."""
-    said = words(text)
-    pairs = set(zip(said, said[1:])) | {(w,) for w in said}
-    triples = set(zip(said, said[1:], said[2:]))
-    return [part for part, keys in SERVICE_PARTS.items() if keys & (pairs | triples)]
+    said = phrases(text)
+    return [part for part, keys in SERVICE_PARTS.items() if keys & said]
 
 
 def department_buttons(language: str, intent: str = "list_services") -> list[dict[str, str]]:
