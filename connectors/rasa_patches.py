@@ -1,5 +1,5 @@
 """Rasa 3.6 internals replaced where Rasa has no hook: how the tracker store fails, how a
-turn is saved, and three costs paid on every message (profiled under `make bench-load`).
+turn is saved, and the costs paid on every message (profiled under `make bench-load`).
 
 What Rasa lets us configure is configured instead: the event broker is a class of ours
 (``connectors.brokers.SQLEventBroker``, named in the endpoints files), and the channel's
@@ -27,8 +27,10 @@ Cost per message
 4. A turn's save reads the conversation once. ``TrackerStore.stream_events`` retrieves
    and deserialises the whole tracker a second time, only to find the events the turn
    added; ``SQLTrackerStore.save`` then counts the stored events to find the same ones.
-   Here the count finds them, and the event broker (in one transaction, when it is ours)
-   and the table get them (8 % of a worker's time under the realistic mix).
+   Here the tracker knows how many of its events were read from or written to the
+   table (or the count finds them, for a tracker that was not read by ``retrieve``), and
+   the event broker (in one transaction, when it is ours) and the table (one INSERT) get
+   them (8 % of a worker's time under the realistic mix).
 5. Event types by name. ``Event.resolve_by_type`` walks every subclass of ``Event`` for
    each event it deserialises (7 %); here a table built from the same walk answers, and
    an unknown name walks again (a subclass imported later) before Rasa's own answer.
@@ -37,29 +39,44 @@ Cost per message
    endpoint keeps one session per event loop, built exactly as Rasa builds it, whose
    idle connections are dropped before the action server's keep-alive (5 s) ends.
 
+7. A conversation's tracker is kept between its turns. ``SQLTrackerStore.retrieve`` reads
+   every event of the session and replays them into a new tracker on every message. Here
+   the worker keeps the tracker it saved last (up to ``RASA_KEPT_TRACKERS`` conversations,
+   default 1000, least recently used first out) and hands it out again only if the
+   conversation's rows are exactly as that save left them (their count and newest id: an
+   indexed query) and the tracker has not changed since (a turn that failed before its
+   save changed it). Another worker's turn, an erasure or a failed turn therefore mean a
+   read from the database, as before; so does a new session, which Rasa reads apart from
+   the old one. ``tests/test_kept_trackers.py``.
+8. Dialogue states are computed once per event: ``connectors.dialogue_states``.
+
 Installed when the WhatsApp channel is imported (``rasa run``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import aiohttp
 import rasa
 import rasa.shared.utils.common
+import sqlalchemy as sa
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
 from rasa.core.brokers.broker import EventBroker
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import (
     DEFAULT_REQUEST_TIMEOUT,
@@ -68,6 +85,7 @@ from rasa.utils.endpoints import (
     concat_url,
 )
 
+from connectors import dialogue_states
 from connectors.brokers import SQLEventBroker
 from connectors.store import sqlite_engine_kwargs, use_sqlite_settings
 
@@ -118,6 +136,8 @@ def _sql_tracker_store_init(self: tracker_store.SQLTrackerStore, *args: Any, **k
 
 
 _rasa_stream_new_events = tracker_store.TrackerStore._stream_new_events
+_rasa_retrieve = tracker_store.SQLTrackerStore.retrieve
+_rasa_init_tracker = tracker_store.SQLTrackerStore.init_tracker
 
 
 async def _stream_new_events(
@@ -133,27 +153,99 @@ async def _stream_new_events(
     event_broker.publish_many([{"sender_id": sender_id, **e.as_dict()} for e in new_events])
 
 
+#: conversations whose tracker is kept in memory between turns (see 7.), per worker
+KEPT_TRACKERS = int(os.environ.get("RASA_KEPT_TRACKERS", "1000"))
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    length: int  # len(tracker.events) when saved: a turn that failed changed it
+    stamp: tuple[int, Any]  # the conversation's row count and newest row id when saved
+    domain: Any
+
+
+_kept: OrderedDict[tuple[int, str], _Kept] = OrderedDict()
+_STORED = "_delhi_sewa_stored_events"  # on a tracker: how many of its events are stored
+
+
+def _stamp(store: tracker_store.SQLTrackerStore, session: Any, sender_id: str) -> tuple[int, Any]:
+    """The conversation's row count and newest row id: what changes when anybody writes."""
+    table = store.SQLEvent
+    row = session.execute(
+        sa.select(sa.func.count(table.id), sa.func.max(table.id)).where(
+            table.sender_id == sender_id
+        )
+    ).one()
+    return (int(row[0]), row[1])
+
+
+def _forget(store: tracker_store.SQLTrackerStore, sender_id: str) -> None:
+    _kept.pop((id(store), sender_id), None)
+
+
+async def _retrieve(self: tracker_store.SQLTrackerStore, sender_id: str) -> DialogueStateTracker | None:
+    """Rasa's ``SQLTrackerStore.retrieve``, or the tracker this worker saved last (see 7.)."""
+    kept = _kept.get((id(self), sender_id))
+    if kept is not None:
+        if kept.domain is self.domain and len(kept.tracker.events) == kept.length:
+            with self.session_scope() as session:
+                if _stamp(self, session, sender_id) == kept.stamp:
+                    _kept.move_to_end((id(self), sender_id))
+                    return kept.tracker
+        _forget(self, sender_id)
+    tracker = await _rasa_retrieve(self, sender_id)
+    if tracker is not None:
+        setattr(tracker, _STORED, len(tracker.events))
+    return tracker
+
+
+def _init_tracker(self: tracker_store.SQLTrackerStore, sender_id: str) -> DialogueStateTracker:
+    tracker = _rasa_init_tracker(self, sender_id)
+    setattr(tracker, _STORED, 0)
+    return tracker
+
+
 async def _save(self: tracker_store.SQLTrackerStore, tracker: DialogueStateTracker) -> None:
-    """Rasa's ``SQLTrackerStore.save``, finding the turn's new events once (see 4.)."""
-    with self.session_scope() as session:
-        events = list(self._additional_events(session, tracker))
+    """Rasa's ``SQLTrackerStore.save``, finding the turn's new events once (see 4.), and
+    keeping the tracker for the conversation's next turn (see 7.)."""
+    _forget(self, tracker.sender_id)
+    stored = getattr(tracker, _STORED, None)
+    if stored is None:  # not read by ``retrieve``: Rasa's count of the stored events
+        with self.session_scope() as session:
+            events = list(self._additional_events(session, tracker))
+    else:
+        events = list(itertools.islice(tracker.events, stored, None))
     if self.event_broker is not None:
         await self._stream_new_events(self.event_broker, events, tracker.sender_id)
+    rows = []
+    for event_ in events:
+        data = event_.as_dict()
+        rows.append(
+            {
+                "sender_id": tracker.sender_id,
+                "type_name": event_.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            }
+        )
     with self.session_scope() as session:
-        for event_ in events:
-            data = event_.as_dict()
-            intent = data.get("parse_data", {}).get("intent", {}).get("name")
-            session.add(
-                self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event_.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=intent,
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                )
-            )
+        if rows:  # one INSERT for the turn, without the ORM's unit of work per event
+            session.execute(sa.insert(self.SQLEvent.__table__), rows)
+        stamp = _stamp(self, session, tracker.sender_id) if stored is not None else None
         session.commit()
+    if stored is None:
+        return
+    setattr(tracker, _STORED, len(tracker.events))
+    # a new session: Rasa's retrieve returns only its events, so read them next time
+    if KEPT_TRACKERS > 0 and not any(isinstance(e, SessionStarted) for e in events):
+        _kept[(id(self), tracker.sender_id)] = _Kept(
+            tracker, len(tracker.events), stamp, self.domain
+        )
+        while len(_kept) > KEPT_TRACKERS:
+            _kept.popitem(last=False)
 
 
 _event_types: dict[str, type[Event]] = {}
@@ -266,5 +358,8 @@ def install() -> None:
     tracker_store.SQLTrackerStore.__init__ = _sql_tracker_store_init
     tracker_store.TrackerStore._stream_new_events = _stream_new_events
     tracker_store.SQLTrackerStore.save = _save
+    tracker_store.SQLTrackerStore.retrieve = _retrieve
+    tracker_store.SQLTrackerStore.init_tracker = _init_tracker
+    dialogue_states.install()
     Event.resolve_by_type = staticmethod(_resolve_by_type)
     EndpointConfig.request = _request
