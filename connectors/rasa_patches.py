@@ -206,35 +206,37 @@ def _init_tracker(self: tracker_store.SQLTrackerStore, sender_id: str) -> Dialog
     return tracker
 
 
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The ``events`` row of an event, as Rasa's ``SQLTrackerStore.save`` writes it."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
 async def _save(self: tracker_store.SQLTrackerStore, tracker: DialogueStateTracker) -> None:
     """Rasa's ``SQLTrackerStore.save``, finding the turn's new events once (see 4.), and
     keeping the tracker for the conversation's next turn (see 7.)."""
     _forget(self, tracker.sender_id)
     stored = getattr(tracker, _STORED, None)
-    if stored is None:  # not read by ``retrieve``: Rasa's count of the stored events
-        with self.session_scope() as session:
-            events = list(self._additional_events(session, tracker))
-    else:
-        events = list(itertools.islice(tracker.events, stored, None))
-    if self.event_broker is not None:
-        await self._stream_new_events(self.event_broker, events, tracker.sender_id)
-    rows = []
-    for event_ in events:
-        data = event_.as_dict()
-        rows.append(
-            {
-                "sender_id": tracker.sender_id,
-                "type_name": event_.type_name,
-                "timestamp": data.get("timestamp"),
-                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                "action_name": data.get("name"),
-                "data": json.dumps(data),
-            }
-        )
     with self.session_scope() as session:
+        if stored is None:  # not read by ``retrieve``: Rasa's count of the stored events
+            events = list(self._additional_events(session, tracker))
+        else:
+            events = list(itertools.islice(tracker.events, stored, None))
+        rows = [_row(tracker.sender_id, event_) for event_ in events]
         if rows:  # one INSERT for the turn, without the ORM's unit of work per event
             session.execute(sa.insert(self.SQLEvent.__table__), rows)
         stamp = _stamp(self, session, tracker.sender_id) if stored is not None else None
+        # the broker after the rows are in: a database that is down fails the turn
+        # before the broker has it, so the turn's retry does not publish it twice
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, events, tracker.sender_id)
         session.commit()
     if stored is None:
         return
