@@ -162,6 +162,45 @@ def use_sqlite_settings(engine: Engine) -> None:
 BUTTON_TTL_SECONDS = 7 * 24 * 3600
 
 
+# Statements of every message, built once. SQLAlchemy builds a statement written inline
+# again on every call and computes its cache key, which cost more than running it
+# (next_pending: 531 us inline, 111 us prebuilt, on SQLite).
+_p = sa.bindparam
+_NEXT_PENDING = (
+    sa.select(inbox)
+    .where(inbox.c.wa_id == _p("b_wa_id"), inbox.c.state == "pending")
+    # one turn at a time per citizen across every Rasa process sharing this store:
+    # none while another of their messages is in progress
+    .where(~sa.exists().where(busy.c.wa_id == _p("b_wa_id"), busy.c.state == "processing"))
+    .order_by(inbox.c.timestamp, inbox.c.received_at, inbox.c.message_id)
+    .limit(1)
+)
+_CLAIM = (
+    inbox.update()
+    .where(
+        inbox.c.message_id == _p("b_message_id"),
+        inbox.c.state == "pending",
+        inbox.c.attempts == _p("b_attempts"),
+    )
+    .values(state="processing", claimed_at=_p("b_now"), attempts=_p("b_next"))
+)
+_IN_CLAIM = (inbox.c.state == "processing", inbox.c.attempts == _p("b_token"))
+_FINISH = inbox.update().where(inbox.c.message_id == _p("b_message_id")).values(state=_p("b_state"))
+_FINISH_CLAIM = _FINISH.where(*_IN_CLAIM)
+_HEARTBEAT = (
+    inbox.update()
+    .where(inbox.c.message_id == _p("b_message_id"), *_IN_CLAIM)
+    .values(claimed_at=_p("b_now"))
+)
+_INBOX_STATE = sa.select(inbox.c.state).where(inbox.c.message_id == _p("b_message_id"))
+_LAST_INBOUND = sa.select(contacts.c.last_inbound_at).where(
+    contacts.c.wa_id == _p("b_wa_id"), contacts.c.phone_number_id == _p("b_number")
+)
+_REPLY_SENT = sa.select(replies.c.key).where(replies.c.key == _p("b_key"))
+_ISSUED = sa.select(issued.c.payload, issued.c.created_at).where(
+    issued.c.id == _p("b_id"), issued.c.wa_id == _p("b_wa_id")
+)
+_STATUS_OF = sa.select(statuses.c.status).where(statuses.c.message_id == _p("b_message_id"))
 _UPSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _STATUS_CHANGES = ("status", "rank", "error_code", "updated_at")
 
@@ -208,7 +247,7 @@ class ChannelStore:
             try:
                 with self.engine.begin() as connection:
                     connection.execute(
-                        inbox.insert().values(**row, received_at=now, state="pending", attempts=0)
+                        inbox.insert(), {**row, "received_at": now, "state": "pending", "attempts": 0}
                     )
                 added.append(row)
             except IntegrityError:
@@ -226,9 +265,7 @@ class ChannelStore:
     def last_inbound_at(self, wa_id: str, phone_number_id: str) -> int | None:
         with self.engine.connect() as connection:
             value = connection.execute(
-                sa.select(contacts.c.last_inbound_at).where(
-                    contacts.c.wa_id == wa_id, contacts.c.phone_number_id == phone_number_id
-                )
+                _LAST_INBOUND, {"b_wa_id": wa_id, "b_number": phone_number_id}
             ).scalar()
         return int(value) if value is not None else None
 
@@ -252,25 +289,17 @@ class ChannelStore:
         """
         while True:
             with self.engine.begin() as connection:
-                row = connection.execute(
-                    sa.select(inbox)
-                    .where(inbox.c.wa_id == wa_id, inbox.c.state == "pending")
-                    # one turn at a time per citizen across every Rasa process sharing
-                    # this store: none while another of their messages is in progress
-                    .where(~sa.exists().where(busy.c.wa_id == wa_id, busy.c.state == "processing"))
-                    .order_by(inbox.c.timestamp, inbox.c.received_at, inbox.c.message_id)
-                    .limit(1)
-                ).first()
+                row = connection.execute(_NEXT_PENDING, {"b_wa_id": wa_id}).first()
                 if row is None:
                     return None
                 claimed = connection.execute(
-                    inbox.update()
-                    .where(
-                        inbox.c.message_id == row.message_id,
-                        inbox.c.state == "pending",
-                        inbox.c.attempts == row.attempts,
-                    )
-                    .values(state="processing", claimed_at=time.time(), attempts=row.attempts + 1)
+                    _CLAIM,
+                    {
+                        "b_message_id": row.message_id,
+                        "b_attempts": row.attempts,
+                        "b_now": time.time(),
+                        "b_next": row.attempts + 1,
+                    },
                 ).rowcount
             if claimed == 1:
                 exhausted = max_attempts is not None and row.attempts >= max_attempts
@@ -281,13 +310,7 @@ class ChannelStore:
         with self.engine.begin() as connection:
             return bool(
                 connection.execute(
-                    inbox.update()
-                    .where(
-                        inbox.c.message_id == message_id,
-                        inbox.c.state == "processing",
-                        inbox.c.attempts == token,
-                    )
-                    .values(claimed_at=time.time())
+                    _HEARTBEAT, {"b_message_id": message_id, "b_token": token, "b_now": time.time()}
                 ).rowcount
             )
 
@@ -297,11 +320,10 @@ class ChannelStore:
         With ``token``, only if that claim is still the current one: a worker whose
         claim was taken over (it looked dead) changes nothing. True if it changed.
         """
-        query = inbox.update().where(inbox.c.message_id == message_id)
-        if token is not None:
-            query = query.where(inbox.c.state == "processing", inbox.c.attempts == token)
+        query = _FINISH if token is None else _FINISH_CLAIM
+        values = {"b_message_id": message_id, "b_state": state, "b_token": token}
         with self.engine.begin() as connection:
-            return bool(connection.execute(query.values(state=state)).rowcount)
+            return bool(connection.execute(query, values).rowcount)
 
     def release(self, message_id: str, token: int | None = None) -> bool:
         """Puts a message back for another try (after a failure that may be passing)."""
@@ -326,14 +348,14 @@ class ChannelStore:
 
     def reply_sent(self, key: str) -> bool:
         with self.engine.connect() as connection:
-            found = connection.execute(sa.select(replies.c.key).where(replies.c.key == key)).first()
+            found = connection.execute(_REPLY_SENT, {"b_key": key}).first()
         return found is not None
 
     def record_reply(self, key: str, message_id: str | None) -> None:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    replies.insert().values(key=key, message_id=message_id, sent_at=time.time())
+                    replies.insert(), {"key": key, "message_id": message_id, "sent_at": time.time()}
                 )
         except IntegrityError:
             pass  # recorded by an earlier attempt
@@ -345,9 +367,7 @@ class ChannelStore:
 
     def inbox_state(self, message_id: str) -> str | None:
         with self.engine.connect() as connection:
-            value = connection.execute(
-                sa.select(inbox.c.state).where(inbox.c.message_id == message_id)
-            ).scalar()
+            value = connection.execute(_INBOX_STATE, {"b_message_id": message_id}).scalar()
         return str(value) if value is not None else None
 
     # --- button and list ids ---------------------------------------------------------
@@ -357,9 +377,8 @@ class ChannelStore:
         token = secrets.token_urlsafe(12)
         with self.engine.begin() as connection:
             connection.execute(
-                issued.insert().values(
-                    id=token, wa_id=wa_id, payload=payload, created_at=time.time()
-                )
+                issued.insert(),
+                {"id": token, "wa_id": wa_id, "payload": payload, "created_at": time.time()},
             )
         return token
 
@@ -371,11 +390,7 @@ class ChannelStore:
     def issued_payload(self, wa_id: str, token: str) -> tuple[str, float] | None:
         """(payload, when it was issued) of a button the bot issued to this citizen."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(issued.c.payload, issued.c.created_at).where(
-                    issued.c.id == token, issued.c.wa_id == wa_id
-                )
-            ).first()
+            row = connection.execute(_ISSUED, {"b_id": token, "b_wa_id": wa_id}).first()
         return (str(row[0]), float(row[1])) if row else None
 
     # --- delivery statuses -----------------------------------------------------------
@@ -411,9 +426,7 @@ class ChannelStore:
 
     def status_of(self, message_id: str) -> str | None:
         with self.engine.connect() as connection:
-            value = connection.execute(
-                sa.select(statuses.c.status).where(statuses.c.message_id == message_id)
-            ).scalar()
+            value = connection.execute(_STATUS_OF, {"b_message_id": message_id}).scalar()
         return str(value) if value is not None else None
 
     def statuses_of(self, message_ids: Iterable[str]) -> dict[str, str]:
