@@ -52,9 +52,7 @@ class SQLEventBroker(RasaSQLEventBroker):
         """Publishes a turn's events (each with its ``sender_id``) in one transaction."""
         if not bodies:
             return
-        with self.session_scope() as session:
-            for body in bodies:
-                session.add(
-                    self.SQLBrokerEvent(sender_id=body.get("sender_id"), data=json.dumps(body))
-                )
+        rows = [{"sender_id": body.get("sender_id"), "data": json.dumps(body)} for body in bodies]
+        with self.session_scope() as session:  # one INSERT, without the ORM's unit of work
+            session.execute(sqlalchemy.insert(self.SQLBrokerEvent.__table__), rows)
             session.commit()

@@ -169,14 +169,17 @@ _kept: OrderedDict[tuple[int, str], _Kept] = OrderedDict()
 _STORED = "_delhi_sewa_stored_events"  # on a tracker: how many of its events are stored
 
 
+@lru_cache(maxsize=None)
+def _stamp_query(table: Any) -> Any:
+    return sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(
+        table.c.sender_id == sa.bindparam("b_sender_id")
+    )
+
+
 def _stamp(store: tracker_store.SQLTrackerStore, session: Any, sender_id: str) -> tuple[int, Any]:
     """The conversation's row count and newest row id: what changes when anybody writes."""
-    table = store.SQLEvent
-    row = session.execute(
-        sa.select(sa.func.count(table.id), sa.func.max(table.id)).where(
-            table.sender_id == sender_id
-        )
-    ).one()
+    query = _stamp_query(store.SQLEvent.__table__)
+    row = session.execute(query, {"b_sender_id": sender_id}).one()
     return (int(row[0]), row[1])
 
 
