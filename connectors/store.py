@@ -30,7 +30,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import QueuePool
@@ -201,8 +200,24 @@ _ISSUED = sa.select(issued.c.payload, issued.c.created_at).where(
     issued.c.id == _p("b_id"), issued.c.wa_id == _p("b_wa_id")
 )
 _STATUS_OF = sa.select(statuses.c.status).where(statuses.c.message_id == _p("b_message_id"))
-_UPSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-_STATUS_CHANGES = ("status", "rank", "error_code", "updated_at")
+# A status or a contact is one statement each (~5 per citizen message): an upsert that
+# changes the row only to a later status or a newer message. Written as SQL because
+# SQLAlchemy 1.4 compiles its on_conflict constructs on every call (no statement cache);
+# the same text runs on SQLite (3.24 and later) and PostgreSQL.
+_RECORD_STATUS = sa.text(
+    "INSERT INTO whatsapp_statuses"
+    " (message_id, wa_id, phone_number_id, status, rank, error_code, updated_at)"
+    " VALUES (:message_id, :wa_id, :phone_number_id, :status, :rank, :error_code, :updated_at)"
+    " ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, rank = excluded.rank,"
+    " error_code = excluded.error_code, updated_at = excluded.updated_at"
+    " WHERE whatsapp_statuses.rank < excluded.rank"
+)
+_TOUCH_CONTACT = sa.text(
+    "INSERT INTO whatsapp_contacts (wa_id, phone_number_id, last_inbound_at)"
+    " VALUES (:wa_id, :phone_number_id, :last_inbound_at)"
+    " ON CONFLICT (wa_id, phone_number_id) DO UPDATE SET last_inbound_at = excluded.last_inbound_at"
+    " WHERE whatsapp_contacts.last_inbound_at < excluded.last_inbound_at"
+)
 
 
 class ChannelStore:
@@ -215,24 +230,6 @@ class ChannelStore:
             engine_args["pool_pre_ping"] = True
         self.engine = sa.create_engine(url, **engine_args)
         use_sqlite_settings(self.engine)
-        # a status or a contact is one statement each (~5 per citizen message): an upsert
-        # that changes the row only to a later status or a newer message
-        dialect = self.engine.dialect.name
-        if dialect not in _UPSERT:
-            raise ValueError(f"the channel store runs on SQLite or PostgreSQL, not {dialect}")
-        insert = _UPSERT[dialect]
-        status = insert(statuses)
-        self._record_status = status.on_conflict_do_update(
-            index_elements=[statuses.c.message_id],
-            set_={name: status.excluded[name] for name in _STATUS_CHANGES},
-            where=statuses.c.rank < status.excluded.rank,
-        )
-        contact = insert(contacts)
-        self._touch_contact = contact.on_conflict_do_update(
-            index_elements=[contacts.c.wa_id, contacts.c.phone_number_id],
-            set_={"last_inbound_at": contact.excluded.last_inbound_at},
-            where=contacts.c.last_inbound_at < contact.excluded.last_inbound_at,
-        )
         # the channel history (connectors/migrations/): to head on SQLite, checked at head
         # where production upgrades in a separate step; one process at a time
         migrate.on_start("channel", self.engine)
@@ -258,7 +255,7 @@ class ChannelStore:
         """Remembers the citizen's latest message: it opens the 24-hour window."""
         with self.engine.begin() as connection:
             connection.execute(
-                self._touch_contact,
+                _TOUCH_CONTACT,
                 {"wa_id": wa_id, "phone_number_id": phone_number_id, "last_inbound_at": timestamp},
             )
 
@@ -411,7 +408,7 @@ class ChannelStore:
         with self.engine.begin() as connection:
             return bool(
                 connection.execute(
-                    self._record_status,
+                    _RECORD_STATUS,
                     {
                         "message_id": message_id,
                         "wa_id": wa_id,
