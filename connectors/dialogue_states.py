@@ -1,4 +1,5 @@
-"""A conversation's dialogue states, computed once per event instead of once per call.
+"""A conversation's dialogue states and applied events, computed once per event instead
+of once per call.
 
 Rasa's rule and memoization policies see a conversation as *states*, one per action taken
 so far (``Domain.states_for_tracker_history``). Rasa 3.6 derives them by replaying every
@@ -50,6 +51,26 @@ class _Replay:
 
 _replays: OrderedDict[tuple, _Replay] = OrderedDict()
 _rasa_states_for_tracker_history = Domain.states_for_tracker_history
+_rasa_applied_events = DialogueStateTracker.applied_events
+_APPLIED = "_delhi_sewa_applied_events"
+
+
+def applied_events(self: DialogueStateTracker) -> list[Event]:
+    """``DialogueStateTracker.applied_events``, computed once per change of the events.
+
+    Rasa walks every event (undoing reverted ones and repeated form runs) each time it is
+    asked, and a prediction asks several times with the same events. Events are only
+    appended, so the same deque with the same length and the same last event is the same
+    history (a bounded deque drops its oldest event as it appends: the last one differs).
+    """
+    events = self.events
+    last = events[-1] if events else None
+    known = getattr(self, _APPLIED, None)
+    if known is not None and known[0] is events and known[1] == len(events) and known[2] is last:
+        return list(known[3])
+    applied = _rasa_applied_events(self)
+    setattr(self, _APPLIED, (events, len(events), last, applied))
+    return list(applied)
 
 
 def _add_state(
@@ -165,4 +186,5 @@ def clear() -> None:
 
 def install() -> None:
     Domain.states_for_tracker_history = states_for_tracker_history
+    DialogueStateTracker.applied_events = applied_events
     Slot.__copy__ = _copy_slot

@@ -131,3 +131,24 @@ def test_a_caller_changing_the_states_does_not_change_the_next_answer():
     states[-1]["user"].pop("intent")  # as Rasa's featurizer does with the last user input
     states[0].clear()
     assert ours(tracker) == rasas(tracker)
+
+
+def test_applied_events_follow_every_new_event_even_in_a_bounded_history():
+    dialogue_states.install()
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("namaste", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"),
+        UserUttered("galti", {"name": "deny", "confidence": 1.0}),
+        UserUtteranceReverted(),
+        ActionExecuted("action_listen"),
+        UserUttered("haan", {"name": "affirm", "confidence": 1.0}),
+    ]
+    for max_history in (None, 3):
+        tracker = DialogueStateTracker("c4", DOMAIN.slots, max_event_history=max_history)
+        for event in events:
+            tracker.update(event)
+            assert tracker.applied_events() == dialogue_states._rasa_applied_events(tracker)
+            tracker.applied_events().clear()  # a caller's copy
+            assert tracker.applied_events() == dialogue_states._rasa_applied_events(tracker)
