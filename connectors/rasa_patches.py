@@ -22,8 +22,10 @@ Failure behaviour
 Cost per message
 3. Custom-action responses. ``RemoteAction._validate_action_result`` re-checks the large
    events schema against the JSON-Schema meta-schema on every call (~20 ms of CPU per
-   action); here the validator is built once and the response validated exactly as
-   before, raising the same ``ValidationError`` with Rasa's message.
+   action), then tries each event against all 23 event schemas; here the validators are
+   built once, each event is checked against the schema of its own name (the same
+   verdict: the 23 are told apart by the name), and an invalid response raises the same
+   ``ValidationError`` with Rasa's message (6 % of a worker's CPU under the realistic mix).
 4. A turn's save reads the conversation once. ``TrackerStore.stream_events`` retrieves
    and deserialises the whole tracker a second time, only to find the events the turn
    added; ``SQLTrackerStore.save`` then counts the stored events to find the same ones.
@@ -96,16 +98,34 @@ RASA_VERSION = "3.6.21"
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Any:
+def _validators() -> tuple[Any, dict[str, Any], Any]:
+    """Rasa's response schema, and its ``events`` items split by event name.
+
+    An event must match exactly one of 23 schemas (``oneOf``), each fixing ``event`` to a
+    name of its own, so jsonschema tries all 23 for every event. The one schema with the
+    event's name decides the same; the whole schema only words the error.
+    """
     schema = RemoteAction.action_response_format_spec()
     cls = validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    item = schema["properties"]["events"]["items"]
+    common = {key: value for key, value in item.items() if key != "oneOf"}
+    by_name = {
+        branch["properties"]["event"]["const"]: cls({"allOf": [common, branch]})
+        for branch in item["oneOf"]
+    }
+    outer = {**schema["properties"], "events": {"type": "array"}}
+    return cls({**schema, "properties": outer}), by_name, cls(schema)
 
 
 def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    outer, by_name, whole = _validators()
     try:
-        _validator().validate(result)
+        outer.validate(result)
+        for event in result.get("events") or []:
+            validator = by_name.get(event.get("event")) if isinstance(event, dict) else None
+            if validator is None or not validator.is_valid(event):
+                whole.validate(result)  # raises Rasa's own error
         return True
     except ValidationError as error:
         error.message += (

@@ -630,6 +630,63 @@ def test_action_responses_are_still_validated():
         action._validate_action_result({"events": [{"event": "slot", "name": 3}], "responses": 1})
 
 
+def test_action_responses_get_rasas_verdict_event_by_event():
+    """Each event is checked against the schema of its own name: the verdict is Rasa's
+    (jsonschema on the whole schema), for every event type and for broken events."""
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        AllSlotsReset,
+        BotUttered,
+        FollowupAction,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
+
+    from connectors import rasa_patches
+
+    rasa_patches.install()
+    action = RemoteAction("action_x", None)
+    spec = RemoteAction.action_response_format_spec()
+    rasas = jsonschema.validators.validator_for(spec)(spec)  # as jsonschema.validate picks
+    good = [
+        e.as_dict()
+        for e in [
+            SlotSet("language", "hi"),
+            BotUttered("नमस्ते", {"buttons": []}),
+            UserUttered("haan", {"name": "affirm", "confidence": 1.0}),
+            ActionExecuted("utter_greet"),
+            ActiveLoop("application_form"),
+            FollowupAction("action_listen"),
+            AllSlotsReset(),
+            Restarted(),
+            SessionStarted(),
+        ]
+    ]
+    broken = [
+        {"event": "slot", "name": 3},  # a slot's name is a string
+        {"event": "unheard_of"},
+        {"name": "language"},  # no event name
+        "slot",
+        {"event": "bot", "text": 5},
+        {"event": "user", "parse_data": {"intent": {"confidence": "high"}}},
+        {"event": "slot", "name": "x", "timestamp": "today"},
+    ]
+    responses = [{"events": [event], "responses": []} for event in good + broken]
+    responses += [{"events": good, "responses": [{"text": "ok"}]}, {"events": good + broken[:1]}]
+    responses += [{"events": "slot"}, {"responses": "x"}, {}]
+    for response in responses:
+        try:
+            ours = action._validate_action_result(response)
+        except jsonschema.ValidationError:
+            ours = False
+        assert ours == rasas.is_valid(response), response
+
+
 def test_sqlite_connections_use_wal(tmp_path):
     from connectors.store import ChannelStore
 
