@@ -34,9 +34,10 @@ from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
-#: replays kept; a conversation uses about a dozen (rule and memoization policies, and
-#: the memoization policy's shorter histories), so this covers ~300 busy conversations
-MAX_REPLAYS = 4096
+#: replays kept, least recently used first out. A conversation uses one per set of
+#: options: with the rule policy alone (config.yml), one; a memoization policy would add
+#: one more and one per shorter history it tries. ~45 KB each for a 100-event session.
+MAX_REPLAYS = 1024
 
 
 @dataclass
