@@ -87,7 +87,8 @@ def _add_state(
     if ignore_rule_only_turns:
         if not replay.turn_was_hidden:
             replay.last_ml_action_sub_state = domain._get_prev_action_sub_state(tracker)
-        if not tracker.followup_action and not tracker.latest_action_name == tracker.active_loop_name:
+        followup = tracker.followup_action
+        if not followup and not tracker.latest_action_name == tracker.active_loop_name:
             replay.turn_was_hidden = hide_rule_turn
         if replay.turn_was_hidden:
             return
@@ -111,9 +112,7 @@ def _copy(state: State) -> State:
 def _rule_only_key(rule_only_data: dict[str, Any] | None) -> tuple:
     if not rule_only_data:
         return ()
-    return tuple(
-        (name, tuple(values)) for name, values in sorted(rule_only_data.items())
-    )
+    return tuple((name, tuple(values)) for name, values in sorted(rule_only_data.items()))
 
 
 def states_for_tracker_history(

@@ -72,7 +72,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import aiohttp
@@ -132,7 +132,8 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     try:
         outer.validate(result)
         for event in result.get("events") or []:
-            validator = by_name.get(event.get("event")) if isinstance(event, dict) else None
+            name = event.get("event") if isinstance(event, dict) else None
+            validator = by_name.get(name) if isinstance(name, str) else None
             if validator is None or not validator.is_valid(event):
                 whole.validate(result)  # raises Rasa's own error
         return True
@@ -198,7 +199,7 @@ _kept: OrderedDict[tuple[int, str], _Kept] = OrderedDict()
 _STORED = "_delhi_sewa_stored_events"  # on a tracker: how many of its events are stored
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stamp_query(table: Any) -> Any:
     return sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(
         table.c.sender_id == sa.bindparam("b_sender_id")
@@ -216,7 +217,9 @@ def _forget(store: tracker_store.SQLTrackerStore, sender_id: str) -> None:
     _kept.pop((id(store), sender_id), None)
 
 
-async def _retrieve(self: tracker_store.SQLTrackerStore, sender_id: str) -> DialogueStateTracker | None:
+async def _retrieve(
+    self: tracker_store.SQLTrackerStore, sender_id: str
+) -> DialogueStateTracker | None:
     """Rasa's ``SQLTrackerStore.retrieve``, or the tracker this worker saved last (see 7.)."""
     kept = _kept.get((id(self), sender_id))
     if kept is not None:
@@ -270,7 +273,7 @@ async def _save(self: tracker_store.SQLTrackerStore, tracker: DialogueStateTrack
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, events, tracker.sender_id)
         session.commit()
-    if stored is None:
+    if stored is None or stamp is None:
         return
     setattr(tracker, _STORED, len(tracker.events))
     # a new session: Rasa's retrieve returns only its events, so read them next time

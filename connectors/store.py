@@ -244,7 +244,8 @@ class ChannelStore:
             try:
                 with self.engine.begin() as connection:
                     connection.execute(
-                        inbox.insert(), {**row, "received_at": now, "state": "pending", "attempts": 0}
+                        inbox.insert(),
+                        {**row, "received_at": now, "state": "pending", "attempts": 0},
                     )
                 added.append(row)
             except IntegrityError:

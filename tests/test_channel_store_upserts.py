@@ -42,7 +42,10 @@ def test_a_status_moves_only_forward(store):
     store.record_sent("wamid.2", CITIZEN, NUMBER)
     assert store.status_of("wamid.2") == "accepted"
     assert store.record_status("wamid.2", CITIZEN, NUMBER, "delivered", 2, None)
-    assert store.statuses_of(["wamid.1", "wamid.2"]) == {"wamid.1": "failed", "wamid.2": "delivered"}
+    assert store.statuses_of(["wamid.1", "wamid.2"]) == {
+        "wamid.1": "failed",
+        "wamid.2": "delivered",
+    }
 
 
 def test_the_window_follows_the_newest_message_only(store):

@@ -13,12 +13,14 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     SlotSet,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors import dialogue_states
+
+strip = AugmentedMemoizationPolicy._strip_leading_events_until_action_executed
 
 DOMAIN = Domain.load("domain.yml")
 RULE_ONLY = {"slots": ["requested_slot"], "loops": []}
@@ -60,15 +62,11 @@ def test_every_prefix_and_truncation_of_every_conversation_has_rasas_states(conv
                 assert ours(growing, *options) == rasas(growing, *options)
                 compared += 1
             for options in OPTIONS[2:]:
-                shorter = AugmentedMemoizationPolicy._strip_leading_events_until_action_executed(
-                    _trim_tracker_by_max_history(growing, 6)
-                )
+                shorter = strip(_trim_tracker_by_max_history(growing, 6))
                 while shorter is not None:
                     assert ours(shorter, *options) == rasas(shorter, *options)
                     compared += 1
-                    shorter = AugmentedMemoizationPolicy._strip_leading_events_until_action_executed(
-                        shorter, again=True
-                    )
+                    shorter = strip(shorter, again=True)
     assert compared > 10_000
 
 
