@@ -407,7 +407,13 @@ def main() -> None:
     if args.mix in ("realistic", "text"):
         print("\n# summary")
         print_measured(runs, args)
-        if len(runs) == 2:
+        if args.production and len(runs) == 2:
+            fewer, more = (r.results for r in runs)
+            print(
+                f"\n{runs[1].name} / {runs[0].name}: sustained "
+                f"{more.messages_per_second() / max(fewer.messages_per_second(), 1e-9):.2f}×"
+            )
+        elif len(runs) == 2:
             ours, rest = (r.results for r in runs)
             every = [v for k, vs in ours.turns.items() for v in vs if not k.startswith("pay")]
             rest_every = [v for vs in rest.turns.values() for v in vs]
