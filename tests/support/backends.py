@@ -29,7 +29,7 @@ import pytest
 from ops import tokens
 from service_catalogue import load
 from tests.support.backends_contract import checking
-from tests.support.processes import child_process, free_port
+from tests.support.processes import child_process, free_port, serving
 
 # Credentials of the throw-away test service only; never used anywhere else.
 SERVICE_TOKEN = "test-service-token-0123456789"  # noqa: S105
@@ -192,16 +192,9 @@ def fake_channel() -> Iterator[FakeChannel]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    channel.url = f"http://127.0.0.1:{server.server_address[1]}/internal"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        channel.url = f"{url}/internal"
         yield channel
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def set_clock(directory: Path, at: datetime) -> dict[str, str]:

@@ -27,6 +27,8 @@ from typing import Any
 
 import requests
 
+from tests.support.processes import serving
+
 KEY_ID = "rzp_test_stand1n0000001"
 KEY_SECRET = "stand-in-key-secret-0123456789"  # noqa: S105
 
@@ -205,12 +207,6 @@ def running_razorpay(webhook_secret: str) -> Iterator[FakeRazorpay]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
