@@ -273,7 +273,7 @@ async def _save(self: tracker_store.SQLTrackerStore, tracker: DialogueStateTrack
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, events, tracker.sender_id)
         session.commit()
-    if stored is None or stamp is None:
+    if stamp is None:  # a tracker not read by ``retrieve`` is not kept
         return
     setattr(tracker, _STORED, len(tracker.events))
     # a new session: Rasa's retrieve returns only its events, so read them next time
